@@ -1,0 +1,248 @@
+import {
+  allQueues,
+  type BatchHandle,
+  type BatchItem,
+  getRuntime,
+  type ListRunsFilter,
+  type MainspringConfig,
+  MainspringError,
+  parseDuration,
+  type Run,
+  type RunHandle,
+  type RunPage,
+  resolveDate,
+  setRuntime,
+  type TaskRuntime,
+  type TriggerOptions,
+} from "@mainspring/sdk";
+import { newId } from "./ids.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { Maintenance, type MaintenanceOptions } from "./maintenance.js";
+import { migrate } from "./migrations/index.js";
+import { type QueueStats, queueStats, setQueuePaused, syncQueues } from "./sql/queues.js";
+import { toRun } from "./sql/rows.js";
+import {
+  addRunTags,
+  cancelRunRow,
+  getRunRow,
+  getRunTags,
+  listLogs,
+  listRunRows,
+  rescheduleRunRow,
+} from "./sql/runs.js";
+import type { Db } from "./store/db.js";
+import { openStore, type StoreOptions } from "./store/open.js";
+import { tagsSchema } from "./trigger-options.js";
+import { batchHandle, insertPrepared, prepareRun } from "./triggering.js";
+import { Worker, type WorkerOptions } from "./worker/worker.js";
+
+export interface EngineOptions extends StoreOptions {
+  /** An already open store (tests share one); otherwise one is opened from the options. */
+  db?: Db;
+  config?: MainspringConfig;
+  limits?: Partial<Limits>;
+  /** Run a worker in this process (default true). `false` makes a trigger-only engine. */
+  worker?: WorkerOptions | false;
+  /** Run the time-based passes (delays, TTL, lease rescue) here (default true). */
+  maintenance?: MaintenanceOptions | false;
+  /** Register as the SDK's runtime so `task.trigger()` reaches this engine (default true). */
+  registerRuntime?: boolean;
+  onError?: (error: unknown, where: string) => void;
+}
+
+/**
+ * A running Mainspring engine: the store, optionally a worker and the maintenance passes,
+ * and the TaskRuntime the SDK calls. Create it with `startEngine()`; stop it with `stop()`.
+ */
+export class Engine implements TaskRuntime {
+  readonly worker: Worker | undefined;
+  private readonly maintenance: Maintenance | undefined;
+  private readonly limits: Limits;
+  private readonly config: MainspringConfig;
+  private stopped = false;
+
+  constructor(
+    readonly db: Db,
+    private readonly options: EngineOptions,
+    private readonly ownsDb: boolean,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.config = options.config ?? {};
+    const onError = options.onError ?? ((error, where) => console.error(`[mainspring] ${where}:`, error));
+    if (options.worker !== false) {
+      this.worker = new Worker(
+        { db, config: this.config, limits: this.limits, addTags: (id, tags) => this.addTags(id, tags), onError },
+        options.worker ?? {},
+      );
+    }
+    if (options.maintenance !== false) this.maintenance = new Maintenance(db, onError, options.maintenance || {});
+  }
+
+  async start(): Promise<void> {
+    await migrate(this.db);
+    await syncQueues(this.db, allQueues());
+    if (this.options.registerRuntime !== false) setRuntime(this);
+    await this.worker?.start();
+    this.maintenance?.start();
+  }
+
+  /** Stops claiming, drains running attempts for up to `graceMs`, and closes the store if it opened it. */
+  async stop(graceMs?: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.maintenance?.stop();
+    await this.worker?.stop(graceMs);
+    if (this.options.registerRuntime !== false) {
+      try {
+        if (getRuntime() === this) setRuntime(undefined);
+      } catch {
+        // no runtime registered
+      }
+    }
+    if (this.ownsDb) await this.db.close();
+  }
+
+  async trigger(taskId: string, payload: unknown, options?: TriggerOptions): Promise<RunHandle> {
+    const prepared = prepareRun(taskId, payload, options, {
+      config: this.config,
+      limits: this.limits,
+      where: `for "${taskId}"`,
+    });
+    const [handle] = await insertPrepared(this.db, [prepared]);
+    this.afterInsert(options);
+    return handle!;
+  }
+
+  async batchTrigger(items: Array<{ task: string } & BatchItem<unknown>>): Promise<BatchHandle> {
+    if (items.length === 0) throw new MainspringError("INVALID_OPTIONS", "A batch needs at least one item");
+    if (items.length > this.limits.maxBatchSize) {
+      throw new MainspringError(
+        "BATCH_TOO_LARGE",
+        `A batch can have at most ${this.limits.maxBatchSize} items; this one has ${items.length}. Split it.`,
+      );
+    }
+    const batchId = newId("batch");
+    const prepared = items.map((item, index) =>
+      prepareRun(item.task, item.payload, item.options, {
+        config: this.config,
+        limits: this.limits,
+        batchId,
+        where: `in batch item ${index} ("${item.task}")`,
+      }),
+    );
+    const runs = await insertPrepared(this.db, prepared, batchId);
+    for (const item of items) this.afterInsert(item.options);
+    return batchHandle(batchId, runs);
+  }
+
+  private afterInsert(options?: TriggerOptions): void {
+    if (options?.delay === undefined) this.worker?.wake();
+    else {
+      const at = resolveDate(options.delay);
+      this.maintenance?.poke(at.getTime() - Date.now());
+    }
+  }
+
+  async retrieveRun(runId: string): Promise<Run> {
+    const row = await getRunRow(this.db, runId);
+    if (!row) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
+    return toRun(row);
+  }
+
+  async listRuns(filter: ListRunsFilter = {}): Promise<RunPage> {
+    try {
+      const { rows, nextCursor } = await listRunRows(this.db, filter);
+      return { data: rows.map(toRun), nextCursor };
+    } catch (error) {
+      if (error instanceof Error && error.message === "bad cursor")
+        throw new MainspringError("INVALID_OPTIONS", "The `after` cursor is not one this API returned");
+      throw error;
+    }
+  }
+
+  async cancelRun(runId: string): Promise<{ id: string }> {
+    const was = await cancelRunRow(this.db, runId);
+    if (was === "EXECUTING") this.worker?.wake();
+    if (was === undefined) await this.retrieveRun(runId); // RUN_NOT_FOUND if it does not exist
+    return { id: runId };
+  }
+
+  async replayRun(runId: string): Promise<{ id: string }> {
+    const run = await this.retrieveRun(runId);
+    const handle = await this.trigger(run.taskIdentifier, run.payload, {
+      tags: run.tags,
+      queue: run.queue,
+      concurrencyKey: run.concurrencyKey,
+      priority: run.priority,
+      maxAttempts: run.maxAttempts,
+      maxDuration: run.maxDuration,
+      ttl: run.ttl,
+    });
+    return { id: handle.id };
+  }
+
+  async rescheduleRun(runId: string, options: { delay: string | Date }): Promise<Run> {
+    const isDate = options.delay instanceof Date || /^\d{4}-\d{2}-\d{2}/.test(options.delay);
+    const runAt = resolveDate(options.delay);
+    const ok = await rescheduleRunRow(
+      this.db,
+      runId,
+      isDate ? { runAt } : { delayMs: parseDuration(options.delay as string) },
+    );
+    if (!ok) {
+      const run = await this.retrieveRun(runId);
+      throw new MainspringError(
+        "RUN_NOT_RESCHEDULABLE",
+        `Run "${runId}" is ${run.status}; only DELAYED runs can be rescheduled`,
+      );
+    }
+    this.maintenance?.poke(runAt.getTime() - Date.now());
+    return this.retrieveRun(runId);
+  }
+
+  async addTags(runId: string, tags: string[]): Promise<void> {
+    const existing = await getRunTags(this.db, runId);
+    if (!existing) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
+    const merged = [...new Set([...existing, ...tags])];
+    const check = tagsSchema.safeParse(merged);
+    if (!check.success) {
+      throw new MainspringError("INVALID_OPTIONS", `Cannot add tags to run "${runId}": ${check.error.issues[0]?.message}`);
+    }
+    await addRunTags(this.db, runId, tags);
+  }
+
+  logs(runId: string) {
+    return listLogs(this.db, runId);
+  }
+
+  queues(): Promise<QueueStats[]> {
+    return queueStats(this.db);
+  }
+
+  async pauseQueue(name: string, paused: boolean): Promise<void> {
+    if (!(await setQueuePaused(this.db, name, paused)))
+      throw new MainspringError("QUEUE_NOT_FOUND", `Queue "${name}" does not exist`);
+    if (!paused) this.worker?.wake();
+  }
+}
+
+/**
+ * Starts an engine in this process: opens the store (PGlite in `dataDir`, or PostgreSQL with
+ * `databaseUrl`), migrates it, and starts a worker and the maintenance passes.
+ *
+ * @example
+ * const engine = await startEngine({ dataDir: "./.mainspring" });
+ * await myTask.trigger({ hello: "world" });
+ * await engine.stop();
+ */
+export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
+  const db = options.db ?? (await openStore(options));
+  const engine = new Engine(db, options, !options.db);
+  try {
+    await engine.start();
+  } catch (error) {
+    if (!options.db) await db.close();
+    throw error;
+  }
+  return engine;
+}

@@ -1,0 +1,8 @@
+export { Engine, type EngineOptions, startEngine } from "./engine.js";
+export { DEFAULT_LIMITS, type Limits } from "./limits.js";
+export type { MaintenanceOptions } from "./maintenance.js";
+export { LATEST_VERSION, migrate } from "./migrations/index.js";
+export type { QueueStats } from "./sql/queues.js";
+export type { Db, Queryable } from "./store/db.js";
+export { openStore, type StoreOptions } from "./store/open.js";
+export type { WorkerOptions } from "./worker/worker.js";

@@ -1,0 +1,34 @@
+import type { Db } from "../store/db.js";
+import * as core from "./001_core.js";
+
+/** Numbered, forward-only. Append; never edit a migration that has shipped. */
+const MIGRATIONS: Array<{ version: number; name: string; up: string }> = [
+  { version: 1, name: "core", up: core.up },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Applies pending migrations in one transaction under an advisory lock, so any number of
+ * processes may start at once: the first applies, the others wait and find nothing to do.
+ */
+export async function migrate(db: Db): Promise<{ applied: number[] }> {
+  return db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(7263541)");
+    await tx.exec(`create table if not exists ms_schema_migrations (
+      version integer primary key, name text not null, applied_at timestamptz not null default now())`);
+    const { rows } = await tx.query<{ version: number }>("select version from ms_schema_migrations");
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.version)) continue;
+      await tx.exec(migration.up);
+      await tx.query("insert into ms_schema_migrations (version, name) values ($1, $2)", [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return { applied };
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * Counter maintenance, shared by every statement that moves runs in or out of QUEUED and
+ * EXECUTING. Given a CTE named `deltas(queue, key, d_running, d_queued)` with one row per
+ * (queue, key), it adds the deltas to `ms_queue_keys` (creating the row for a new key) and,
+ * for queues with a total limit, to `ms_queues.running`.
+ *
+ * Lock order: key rows are upserted sorted by (queue, key), then queue rows. Every statement
+ * that waits on these locks takes them in this one global order, so they cannot deadlock;
+ * the claim never waits at all (it uses SKIP LOCKED), see claim.ts.
+ */
+export const APPLY_COUNTER_DELTAS = /* sql */ `
+key_counts as (
+  insert into ms_queue_keys as k (queue, key, running, queued)
+  select queue, key, d_running, d_queued from deltas order by queue, key
+  on conflict (queue, key) do update
+    set running = k.running + excluded.running, queued = k.queued + excluded.queued
+  returning 1
+),
+queue_counts as (
+  update ms_queues q set running = q.running + t.d
+  from (select queue, sum(d_running)::int as d from deltas group by queue) t
+  where q.name = t.queue and q.total_limit is not null and t.d <> 0
+  returning 1
+)`;
+
+/** Channel that wakes workers when runs become ready. */
+export const READY_CHANNEL = "mainspring_ready";
+/** Channel that tells the worker running a run that it was canceled. */
+export const CANCEL_CHANNEL = "mainspring_cancel";

@@ -1,0 +1,192 @@
+import type { ListRunsFilter, RunStatus } from "@mainspring/sdk";
+import type { Queryable } from "../store/db.js";
+import { APPLY_COUNTER_DELTAS, CANCEL_CHANNEL } from "./counters.js";
+import type { RunRow } from "./rows.js";
+
+export async function getRunRow(db: Queryable, id: string): Promise<RunRow | undefined> {
+  const { rows } = await db.query<RunRow>("select * from ms_runs where id = $1", [id]);
+  return rows[0];
+}
+
+export async function getRunRows(db: Queryable, ids: string[]): Promise<RunRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<RunRow>(
+    "select * from ms_runs where id = any(array(select jsonb_array_elements_text($1::jsonb)))",
+    [JSON.stringify(ids)],
+  );
+  return rows;
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] | undefined =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
+
+/** Cursor over (created_at desc, id desc), opaque to callers. */
+export function encodeCursor(row: { created_at: Date; id: string }): string {
+  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!Array.isArray(value) || value.length !== 2) throw new Error("bad cursor");
+  return value as [string, string];
+}
+
+/** Lists runs newest first with filters; tag filters match runs having any of the tags. */
+export async function listRunRows(
+  db: Queryable,
+  filter: ListRunsFilter,
+): Promise<{ rows: RunRow[]; nextCursor?: string }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (p: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  const status = asArray(filter.status);
+  if (status) add((p) => `status = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(status));
+  const taskIds = asArray(filter.taskIdentifier);
+  if (taskIds)
+    add((p) => `task_id = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(taskIds));
+  const queues = asArray(filter.queue);
+  if (queues) add((p) => `queue = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(queues));
+  const tags = asArray(filter.tag);
+  if (tags) add((p) => `tags && array(select jsonb_array_elements_text(${p}::jsonb))`, JSON.stringify(tags));
+  if (filter.from !== undefined) add((p) => `created_at >= ${p}::timestamptz`, new Date(filter.from).toISOString());
+  if (filter.to !== undefined) add((p) => `created_at <= ${p}::timestamptz`, new Date(filter.to).toISOString());
+  if (filter.rootOnly) where.push("parent_run_id is null");
+  if (filter.batch) add((p) => `batch_id = ${p}`, filter.batch);
+  if (filter.after) {
+    const [createdAt, id] = decodeCursor(filter.after);
+    params.push(createdAt, id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  const limit = Math.min(Math.max(filter.limit ?? 25, 1), 100);
+  params.push(limit + 1);
+  const { rows } = await db.query<RunRow>(
+    `select * from ms_runs ${where.length ? `where ${where.join(" and ")}` : ""}
+     order by created_at desc, id desc limit $${params.length}`,
+    params,
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > limit && last ? encodeCursor(last) : undefined };
+}
+
+const CANCELABLE: RunStatus[] = ["DELAYED", "QUEUED", "EXECUTING", "WAITING"];
+
+/**
+ * Cancels a run that has not finished. Counters move with it; the worker executing it is told
+ * over NOTIFY (and finds out at its next heartbeat at the latest) and its result is fenced out.
+ * Returns the status the run had, or undefined if it was already finished.
+ */
+const CANCEL = /* sql */ `
+with before as (
+  select id, status as was from ms_runs
+  where id = $1 and status = any(array(select jsonb_array_elements_text($2::jsonb)))
+  for update
+),
+canceled as (
+  update ms_runs r set status = 'CANCELED', completed_at = now(), updated_at = now(),
+    lease_owner = null, lease_expires_at = null
+  from before b where r.id = b.id
+  returning r.id, r.queue, r.concurrency_key, b.was
+),
+deltas as (
+  select queue, concurrency_key as key,
+         case when was = 'EXECUTING' then -1 else 0 end as d_running,
+         case when was = 'QUEUED' then -1 else 0 end as d_queued
+  from canceled
+),
+${APPLY_COUNTER_DELTAS},
+notify as materialized (
+  select pg_notify('${CANCEL_CHANNEL}', $1) from (select 1) one where exists (select 1 from canceled where was = 'EXECUTING')
+)
+select c.was from canceled c left join notify on true`;
+
+export async function cancelRunRow(db: Queryable, id: string): Promise<RunStatus | undefined> {
+  const { rows } = await db.query<{ was: RunStatus }>(CANCEL, [id, JSON.stringify(CANCELABLE)]);
+  return rows[0]?.was;
+}
+
+/** Moves a DELAYED run's start; returns false if the run is not DELAYED. */
+export async function rescheduleRunRow(
+  db: Queryable,
+  id: string,
+  at: { delayMs: number } | { runAt: Date },
+): Promise<boolean> {
+  const start =
+    "delayMs" in at ? `now() + ${Math.round(at.delayMs)} * interval '1 millisecond'` : "$2::timestamptz";
+  const params: unknown[] = [id];
+  if ("runAt" in at) params.push(at.runAt.toISOString());
+  const { rowCount } = await db.query(
+    `update ms_runs set available_at = ${start}, delayed_until = ${start},
+       order_at = ${start} - priority_s * interval '1 second',
+       ttl_expires_at = case when ttl_s is null then null else ${start} + ttl_s * interval '1 second' end,
+       updated_at = now()
+     where id = $1 and status = 'DELAYED'`,
+    params,
+  );
+  return rowCount > 0;
+}
+
+/** Adds tags (deduplicated, order kept); returns the resulting tag list. */
+export async function addRunTags(db: Queryable, id: string, tags: string[]): Promise<string[] | undefined> {
+  const { rows } = await db.query<{ tags: string[] }>(
+    `update ms_runs set tags = array(
+        select t from unnest(tags || array(select jsonb_array_elements_text($2::jsonb))) with ordinality as u(t, n)
+        group by t order by min(n)),
+       updated_at = now()
+     where id = $1 returning tags`,
+    [id, JSON.stringify(tags)],
+  );
+  return rows[0]?.tags;
+}
+
+export async function getRunTags(db: Queryable, id: string): Promise<string[] | undefined> {
+  const { rows } = await db.query<{ tags: string[] }>("select tags from ms_runs where id = $1", [id]);
+  return rows[0]?.tags;
+}
+
+/** Writes metadata of executing runs (the periodic flush); fenced by attempt id. */
+export async function writeMetadata(
+  db: Queryable,
+  updates: Array<{ attempt_id: string; metadata: Record<string, unknown> }>,
+): Promise<void> {
+  if (updates.length === 0) return;
+  await db.query(
+    `update ms_runs r set metadata = u.metadata, updated_at = now()
+     from jsonb_to_recordset($1::jsonb) as u(attempt_id text, metadata jsonb)
+     where r.attempt_id = u.attempt_id and r.status = 'EXECUTING'`,
+    [JSON.stringify(updates)],
+  );
+}
+
+export interface LogLine {
+  run_id: string;
+  attempt: number;
+  level: string;
+  message: string;
+  data: Record<string, unknown> | null;
+  at: string;
+}
+
+export async function insertLogs(db: Queryable, lines: LogLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  await db.query(
+    `insert into ms_logs (run_id, attempt, level, message, data, created_at)
+     select run_id, attempt, level, message, data, at
+     from jsonb_to_recordset($1::jsonb) as l(run_id text, attempt int, level text, message text, data jsonb, at timestamptz)`,
+    [JSON.stringify(lines)],
+  );
+}
+
+export async function listLogs(
+  db: Queryable,
+  runId: string,
+): Promise<Array<{ attempt: number; level: string; message: string; data: unknown; created_at: Date }>> {
+  const { rows } = await db.query<{ attempt: number; level: string; message: string; data: unknown; created_at: Date }>(
+    "select attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id",
+    [runId],
+  );
+  return rows;
+}

@@ -1,0 +1,25 @@
+import type { Db } from "./db.js";
+import { openPglite } from "./pglite.js";
+import { openPostgres } from "./postgres.js";
+
+export interface StoreOptions {
+  /** PostgreSQL connection string; when absent the embedded PGlite store is used. */
+  databaseUrl?: string;
+  /** Embedded store folder (default `./.mainspring`); ignored with `databaseUrl`. */
+  dataDir?: string;
+  /** Embedded store only: fsync on commit. */
+  durable?: boolean;
+  schema?: string;
+  maxConnections?: number;
+}
+
+export function openStore(options: StoreOptions): Promise<Db> {
+  if (options.databaseUrl) {
+    return openPostgres({
+      connectionString: options.databaseUrl,
+      schema: options.schema,
+      maxConnections: options.maxConnections,
+    });
+  }
+  return openPglite({ dataDir: options.dataDir, durable: options.durable });
+}

@@ -1,0 +1,243 @@
+import {
+  AbortTaskRunError,
+  type CatchErrorResult,
+  DEFAULT_RETRY,
+  type JsonValue,
+  type LogLevel,
+  type MainspringConfig,
+  MainspringError,
+  MaxDurationExceededError,
+  parsePayload,
+  RunCanceledError,
+  type RunScope,
+  retryDelayMs,
+  runInScope,
+  serializeError,
+  type TaskDefinition,
+  type TaskRunContext,
+} from "@mainspring/sdk";
+import type { Limits } from "../limits.js";
+import type { AttemptResult } from "../sql/complete.js";
+import { parseStored, type RunRow } from "../sql/rows.js";
+
+/** What the executor needs from the worker that runs it. */
+export interface AttemptEnv {
+  config: MainspringConfig;
+  limits: Limits;
+  log(row: RunRow, level: LogLevel, message: string, data?: Record<string, JsonValue>): void;
+  addTags(runId: string, tags: string[]): Promise<void>;
+  flushMetadata(attempt: Attempt): Promise<void>;
+}
+
+/** One attempt in flight: the claimed row, its abort controller and its live metadata. */
+export class Attempt {
+  readonly controller = new AbortController();
+  readonly metadata: Record<string, JsonValue>;
+  metadataDirty = false;
+
+  constructor(readonly row: RunRow) {
+    this.metadata = structuredClone(row.metadata) as Record<string, JsonValue>;
+  }
+
+  get attemptId(): string {
+    return this.row.attempt_id!;
+  }
+
+  /** Stops the attempt: `signal` aborts with the reason, and the run function is abandoned. */
+  abort(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+}
+
+function buildContext(row: RunRow, def: TaskDefinition): TaskRunContext {
+  const now = new Date();
+  return {
+    task: { id: def.id, filePath: def.filePath, exportName: def.exportName },
+    attempt: { id: row.attempt_id!, number: row.attempt_number, startedAt: row.attempt_started_at ?? now },
+    run: {
+      id: row.id,
+      tags: row.tags,
+      isTest: row.is_test,
+      createdAt: row.created_at,
+      startedAt: row.started_at ?? now,
+      idempotencyKey: row.idempotency_key ?? undefined,
+      maxAttempts: row.max_attempts,
+      maxDuration: row.max_duration_s ?? undefined,
+      priority: row.priority_s,
+      durationMs: 0,
+      costInCents: 0,
+      baseCostInCents: 0,
+      parentTaskRunId: row.parent_run_id ?? undefined,
+      rootTaskRunId: row.root_run_id ?? undefined,
+    },
+    queue: { id: row.queue, name: row.queue },
+    environment: { id: "local", slug: "prod", type: "PRODUCTION" },
+    organization: { id: "local", slug: "local", name: "Mainspring" },
+    project: { id: "local", ref: "mainspring", slug: "mainspring", name: "Mainspring" },
+    machine: { name: "local", cpu: 1, memory: 1, centsPerMs: 0 },
+    batch: row.batch_id ? { id: row.batch_id } : undefined,
+    concurrencyKey: row.concurrency_key || undefined,
+  };
+}
+
+/** Resolves when the run function settles, or rejects as soon as the attempt is aborted. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function quietly(env: AttemptEnv, row: RunRow, hook: string, fn: () => unknown): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    env.log(row, "error", `${hook} hook threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Runs one attempt of a claimed run: hooks, the run function under `maxDuration` and cancel,
+ * then the retry decision. Returns the result for the completion batch, or undefined when the
+ * run was canceled (its row is already final; nothing to record).
+ */
+export async function executeAttempt(
+  attempt: Attempt,
+  def: TaskDefinition,
+  env: AttemptEnv,
+): Promise<AttemptResult | undefined> {
+  const { row } = attempt;
+  const o = def.options;
+  const ctx = buildContext(row, def);
+  const signal = attempt.controller.signal;
+  const scope: RunScope = {
+    ctx,
+    signal,
+    metadata: attempt.metadata,
+    metadataChanged: () => {
+      attempt.metadataDirty = true;
+    },
+    flushMetadata: () => env.flushMetadata(attempt),
+    log: (level, message, data) => env.log(row, level, message, data),
+    addTags: (tags) => env.addTags(row.id, tags),
+  };
+  const base = { id: row.id, attempt_id: row.attempt_id! };
+  const withMetadata = (r: AttemptResult): AttemptResult =>
+    attempt.metadataDirty ? { ...r, metadata: attempt.metadata } : r;
+
+  let timer: NodeJS.Timeout | undefined;
+  if (row.max_duration_s) {
+    const seconds = row.max_duration_s;
+    timer = setTimeout(() => attempt.abort(new MaxDurationExceededError(seconds)), seconds * 1000);
+  }
+
+  let payload: unknown;
+  try {
+    payload = parsePayload(def, parseStored(row.payload, row.payload_type));
+  } catch (error) {
+    clearTimeout(timer);
+    return { ...base, status: "FAILED", error: serializeError(error) };
+  }
+
+  let init: unknown;
+  try {
+    return await runInScope(scope, async () => {
+      try {
+        if (o.init) init = await untilAborted(Promise.resolve(o.init({ payload, ctx, signal })), signal);
+        if (o.onStart && row.attempt_number === 1) await untilAborted(Promise.resolve(o.onStart({ payload, ctx })), signal);
+        const output = await untilAborted(Promise.resolve().then(() => o.run(payload, { ctx, signal, init })), signal);
+        const serialized = output === undefined ? null : JSON.stringify(output);
+        const bytes = serialized === null ? 0 : Buffer.byteLength(serialized);
+        if (bytes > env.limits.maxOutputBytes) {
+          throw new AbortTaskRunError(
+            `Output of ${bytes} bytes exceeds the limit of ${env.limits.maxOutputBytes} bytes (OUTPUT_TOO_LARGE)`,
+          );
+        }
+        if (o.onSuccess) await quietly(env, row, "onSuccess", () => o.onSuccess!({ payload, output, ctx }));
+        if (o.onComplete)
+          await quietly(env, row, "onComplete", () => o.onComplete!({ payload, ctx, result: { ok: true, data: output } }));
+        return withMetadata({ ...base, status: "COMPLETED", output: serialized, output_type: "application/json" });
+      } catch (thrown) {
+        return withMetadata(await decideFailure(attempt, def, env, payload, ctx, thrown));
+      }
+    });
+  } finally {
+    clearTimeout(timer);
+    if (o.cleanup) await quietly(env, row, "cleanup", () => o.cleanup!({ payload, ctx, init }));
+  }
+}
+
+async function decideFailure(
+  attempt: Attempt,
+  def: TaskDefinition,
+  env: AttemptEnv,
+  payload: unknown,
+  ctx: TaskRunContext,
+  thrown: unknown,
+): Promise<AttemptResult> {
+  const { row } = attempt;
+  const o = def.options;
+  const base = { id: row.id, attempt_id: row.attempt_id! };
+  const finalFailure = async (status: AttemptResult["status"], error: unknown): Promise<AttemptResult> => {
+    if (o.onFailure) await quietly(env, row, "onFailure", () => o.onFailure!({ payload, error, ctx }));
+    if (o.onComplete) await quietly(env, row, "onComplete", () => o.onComplete!({ payload, ctx, result: { ok: false, error } }));
+    return { ...base, status, error: serializeError(error) };
+  };
+
+  if (thrown instanceof RunCanceledError) return { ...base, status: "FAILED", error: serializeError(thrown) };
+  if (thrown instanceof MaxDurationExceededError) return finalFailure("TIMED_OUT", thrown);
+  if (thrown instanceof AbortTaskRunError) return finalFailure("FAILED", thrown);
+  if (thrown instanceof MainspringError && thrown.code === "INVALID_PAYLOAD") return finalFailure("FAILED", thrown);
+
+  const retryOptions = { ...DEFAULT_RETRY, ...env.config.retries?.default, ...o.retry };
+  const canRetry = row.attempt_number < row.max_attempts;
+  let delayMs = canRetry ? retryDelayMs(retryOptions, row.attempt_number) : undefined;
+  let error = thrown;
+
+  if (o.catchError) {
+    let decision: CatchErrorResult;
+    try {
+      decision = await o.catchError({
+        payload,
+        ctx,
+        error: thrown,
+        retry:
+          delayMs === undefined
+            ? undefined
+            : { attempt: row.attempt_number + 1, maxAttempts: row.max_attempts, delayInMs: delayMs },
+        retryAt: delayMs === undefined ? undefined : new Date(Date.now() + delayMs),
+        retryDelayInMs: delayMs,
+      });
+    } catch (hookError) {
+      decision = { error: hookError };
+    }
+    if (decision && typeof decision === "object") {
+      if ("error" in decision && decision.error !== undefined) error = decision.error;
+      if ("skipRetrying" in decision && decision.skipRetrying) delayMs = undefined;
+      // An explicit retry time from catchError still respects maxAttempts.
+      if (canRetry && "retryAt" in decision && decision.retryAt instanceof Date)
+        delayMs = Math.max(0, decision.retryAt.getTime() - Date.now());
+      if (canRetry && "retryDelayInMs" in decision && typeof decision.retryDelayInMs === "number")
+        delayMs = Math.max(0, decision.retryDelayInMs);
+    }
+  }
+
+  if (delayMs !== undefined) {
+    env.log(row, "warn", `Attempt ${row.attempt_number} failed; retrying in ${delayMs} ms`, {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return { ...base, status: "RETRY", error: serializeError(error), retry_delay_ms: delayMs };
+  }
+  return finalFailure("FAILED", error);
+}

@@ -1,0 +1,294 @@
+import {
+  allQueues,
+  allTasks,
+  getTask,
+  type JsonValue,
+  type LogLevel,
+  type MainspringConfig,
+  RunCanceledError,
+} from "@mainspring/sdk";
+import { newId } from "../ids.js";
+import type { Limits } from "../limits.js";
+import { claimRuns } from "../sql/claim.js";
+import { type AttemptResult, completeAttempts } from "../sql/complete.js";
+import { CANCEL_CHANNEL, READY_CHANNEL } from "../sql/counters.js";
+import { releaseAttempts, renewLeases } from "../sql/leases.js";
+import type { RunRow } from "../sql/rows.js";
+import { insertLogs, type LogLine, writeMetadata } from "../sql/runs.js";
+import type { Db } from "../store/db.js";
+import { Attempt, executeAttempt } from "./execute.js";
+
+export interface WorkerOptions {
+  /** Attempts this process runs at once. Default 50. */
+  concurrency?: number;
+  /** Most runs taken per claim statement. Default 100. */
+  batchSize?: number;
+  /** Lease length; a worker silent for this long is presumed dead. Default 30 s. */
+  leaseMs?: number;
+  /** Poll interval when no notification arrives (fallback). Default 1 s. */
+  pollIntervalMs?: number;
+  /** Only these queues (default: every queue of the tasks this process knows). */
+  queues?: string[];
+}
+
+export interface WorkerDeps {
+  db: Db;
+  config: MainspringConfig;
+  limits: Limits;
+  addTags(runId: string, tags: string[]): Promise<void>;
+  onError(error: unknown, where: string): void;
+}
+
+/**
+ * Claims runs in batches, executes them in this process, and records their results in
+ * batches. Claims and completions are single-flight: while one statement is in progress, the
+ * next batch accumulates, so an idle worker answers in one round trip and a busy one
+ * amortises each statement over many runs.
+ */
+export class Worker {
+  readonly id = newId("worker");
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly active = new Map<string, Attempt>();
+  private pendingResults: AttemptResult[] = [];
+  private pendingLogs: LogLine[] = [];
+  private completing: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private wakeRequested = false;
+  private stopping = false;
+  private loopDone: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private unlisteners: Array<() => Promise<void>> = [];
+  private idleWaiters: Array<() => void> = [];
+  private readonly settled = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly options: WorkerOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? deps.config.concurrency ?? 50;
+    this.batchSize = options.batchSize ?? 100;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  async start(): Promise<void> {
+    const { db } = this.deps;
+    this.unlisteners.push(await db.listen(READY_CHANNEL, () => this.wake()));
+    this.unlisteners.push(
+      await db.listen(CANCEL_CHANNEL, (runId) => this.active.get(runId)?.abort(new RunCanceledError())),
+    );
+    const every = (ms: number, fn: () => Promise<void>) => {
+      const t = setInterval(() => fn().catch((e) => this.deps.onError(e, "worker timer")), ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(Math.max(100, Math.floor(this.leaseMs / 3)), () => this.heartbeat());
+    every(500, () => this.flushSideWrites());
+    this.loopDone = this.loop();
+  }
+
+  /** Asks the claim loop to look for work now (after a local trigger or a notification). */
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      let claimedFull = false;
+      try {
+        const free = this.concurrency - this.active.size;
+        if (free > 0) {
+          this.wakeRequested = false;
+          const limit = Math.min(free, this.batchSize);
+          const rows = await claimRuns(this.deps.db, {
+            queues: this.options.queues ?? allQueues().map((q) => q.name),
+            taskIds: allTasks().map((t) => t.id),
+            limit,
+            workerId: this.id,
+            leaseMs: this.leaseMs,
+          });
+          for (const row of rows) this.begin(row);
+          claimedFull = rows.length === limit;
+        }
+      } catch (error) {
+        this.deps.onError(error, "claim");
+        await sleep(Math.min(this.pollIntervalMs, 1000));
+      }
+      if (claimedFull || (this.wakeRequested && this.active.size < this.concurrency)) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pollIntervalMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+
+  private begin(row: RunRow): void {
+    const attempt = new Attempt(row);
+    this.active.set(row.id, attempt);
+    const def = getTask(row.task_id);
+    const work = def
+      ? executeAttempt(attempt, def, {
+          config: this.deps.config,
+          limits: this.deps.limits,
+          log: (r, level, message, data) => this.log(r, level, message, data),
+          addTags: this.deps.addTags,
+          flushMetadata: (a) => this.flushMetadataOf([a]),
+        })
+      : Promise.resolve<AttemptResult>({
+          id: row.id,
+          attempt_id: row.attempt_id!,
+          status: "SYSTEM_FAILURE",
+          error: { type: "INTERNAL_ERROR", message: `Task "${row.task_id}" is not registered in this worker` },
+        });
+    const done = work
+      .catch(
+        (error): AttemptResult => ({
+          id: row.id,
+          attempt_id: row.attempt_id!,
+          status: "SYSTEM_FAILURE",
+          error: { type: "INTERNAL_ERROR", message: `Mainspring failed running the attempt: ${String(error)}` },
+        }),
+      )
+      .then((result) => this.finish(attempt, result));
+    this.settled.set(row.id, done);
+  }
+
+  /**
+   * Every result goes to the completion batch. Results of attempts stopped because their run
+   * was canceled, released or rescued are fenced out there (the row changed before the
+   * attempt was aborted), so there is no special case here.
+   */
+  private finish(_attempt: Attempt, result: AttemptResult | undefined): void {
+    if (result) this.pendingResults.push(result);
+    void this.flushResults();
+  }
+
+  /** Records finished attempts; while a flush runs, new results wait and go in the next one. */
+  private flushResults(): Promise<void> {
+    if (this.completing) return this.completing;
+    this.completing = (async () => {
+      while (this.pendingResults.length > 0) {
+        const batch = this.pendingResults;
+        this.pendingResults = [];
+        await this.flushLogs();
+        for (let tries = 0; ; tries++) {
+          try {
+            await completeAttempts(this.deps.db, batch);
+            break;
+          } catch (error) {
+            // The database is unreachable: keep the results and try again; the leases are
+            // what protects the runs meanwhile.
+            this.deps.onError(error, "complete");
+            if (this.stopping && tries > 5) break;
+            await sleep(Math.min(100 * 2 ** tries, 5000));
+          }
+        }
+        for (const r of batch) {
+          this.active.delete(r.id);
+          this.settled.delete(r.id);
+        }
+        this.afterSlotFreed();
+      }
+    })().finally(() => {
+      this.completing = undefined;
+    });
+    return this.completing;
+  }
+
+  private afterSlotFreed(): void {
+    if (this.active.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (!this.stopping) this.wake();
+  }
+
+  private log(row: RunRow, level: LogLevel, message: string, data?: Record<string, JsonValue>): void {
+    this.pendingLogs.push({
+      run_id: row.id,
+      attempt: row.attempt_number,
+      level,
+      message,
+      data: data ?? null,
+      at: new Date().toISOString(),
+    });
+  }
+
+  private async flushLogs(): Promise<void> {
+    if (this.pendingLogs.length === 0) return;
+    const lines = this.pendingLogs;
+    this.pendingLogs = [];
+    await insertLogs(this.deps.db, lines);
+  }
+
+  private async flushMetadataOf(attempts: Attempt[]): Promise<void> {
+    const dirty = attempts.filter((a) => a.metadataDirty);
+    if (dirty.length === 0) return;
+    for (const a of dirty) a.metadataDirty = false;
+    const updates = dirty.map((a) => ({ attempt_id: a.attemptId, metadata: { ...a.metadata } }));
+    const bytes = Buffer.byteLength(JSON.stringify(updates));
+    if (bytes > this.deps.limits.maxMetadataBytes * dirty.length) {
+      this.deps.onError(new Error("metadata exceeds the size limit; not saved"), "metadata");
+      return;
+    }
+    await writeMetadata(this.deps.db, updates);
+  }
+
+  private async flushSideWrites(): Promise<void> {
+    await this.flushLogs();
+    await this.flushMetadataOf([...this.active.values()]);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const attempts = [...this.active.values()].filter((a) => !a.controller.signal.aborted);
+    if (attempts.length === 0) return;
+    const held = await renewLeases(
+      this.deps.db,
+      attempts.map((a) => a.attemptId),
+      this.leaseMs,
+    );
+    for (const a of attempts) {
+      // Lost: canceled, or rescued after we were cut off. Stop it; its result would be fenced out.
+      if (!held.has(a.attemptId) && !this.pendingResults.some((r) => r.id === a.row.id))
+        a.abort(new RunCanceledError());
+    }
+  }
+
+  /**
+   * Graceful stop (SIGTERM): claim nothing more, let running attempts finish for up to
+   * `graceMs`, then give the rest back to the queue without counting their attempt.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.loopDone;
+    if (this.active.size > 0) {
+      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(graceMs)]);
+    }
+    // Release first, then abort: the released rows are no longer EXECUTING under these
+    // attempt ids, so the aborted attempts' results are fenced out and nothing is burnt.
+    const unfinished = [...this.active.values()];
+    await releaseAttempts(
+      this.deps.db,
+      unfinished.map((a) => a.attemptId),
+    ).catch((e) => this.deps.onError(e, "release"));
+    for (const a of unfinished) a.abort(new RunCanceledError());
+    await Promise.all(unfinished.map((a) => this.settled.get(a.row.id)));
+    await this.flushResults();
+    for (const t of this.timers) clearInterval(t);
+    await this.flushLogs().catch((e) => this.deps.onError(e, "logs"));
+    for (const unlisten of this.unlisteners) await unlisten();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,44 @@
+export { type MainspringConfig, defineConfig } from "./config.js";
+export { parseDuration, resolveDate, ttlToSeconds } from "./duration.js";
+export {
+  AbortTaskRunError,
+  type ErrorCode,
+  MainspringError,
+  MaxDurationExceededError,
+  RunCanceledError,
+  type SerializedError,
+  serializeError,
+} from "./errors.js";
+export {
+  type IdempotencyKey,
+  type IdempotencyKeyScope,
+  idempotencyKeys,
+  isIdempotencyKey,
+  resolveIdempotencyKey,
+} from "./idempotency-keys.js";
+export { logger } from "./logger.js";
+export { type MetadataUpdater, metadata } from "./metadata.js";
+export { allQueues, getQueue, type Queue, type QueueOptions, queue } from "./queue.js";
+export { DEFAULT_RETRY, type RetryOptions, retryDelayMs } from "./retry.js";
+export { currentRun, type LogLevel, type RunScope, runInScope } from "./run-scope.js";
+export { runs } from "./runs.js";
+export { getRuntime, setRuntime, type TaskRuntime } from "./runtime.js";
+export { tags } from "./tags.js";
+export {
+  allTasks,
+  type CatchErrorParams,
+  type CatchErrorResult,
+  getTask,
+  noteTaskLocation,
+  type PayloadSchema,
+  parsePayload,
+  type RunParams,
+  schemaTask,
+  type Task,
+  type TaskDefinition,
+  type TaskOptions,
+  type TaskResult,
+  task,
+} from "./task.js";
+export { tasks } from "./tasks.js";
+export * from "./types.js";

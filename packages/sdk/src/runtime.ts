@@ -1,0 +1,35 @@
+import { MainspringError } from "./errors.js";
+import type { BatchHandle, BatchItem, ListRunsFilter, Run, RunHandle, RunPage, TriggerOptions } from "./types.js";
+
+/**
+ * Where triggers and run queries go. In a process that runs the engine (`mainspring start`,
+ * `mainspring worker`, `startEngine()`), the engine registers itself; a client process
+ * registers an HTTP client instead.
+ */
+export interface TaskRuntime {
+  trigger(taskId: string, payload: unknown, options?: TriggerOptions): Promise<RunHandle>;
+  batchTrigger(items: Array<{ task: string } & BatchItem<unknown>>): Promise<BatchHandle>;
+  retrieveRun(runId: string): Promise<Run>;
+  listRuns(filter?: ListRunsFilter): Promise<RunPage>;
+  cancelRun(runId: string): Promise<{ id: string }>;
+  replayRun(runId: string): Promise<{ id: string }>;
+  rescheduleRun(runId: string, options: { delay: string | Date }): Promise<Run>;
+  addTags(runId: string, tags: string[]): Promise<void>;
+}
+
+let active: TaskRuntime | undefined;
+
+export function setRuntime(runtime: TaskRuntime | undefined): void {
+  active = runtime;
+}
+
+export function getRuntime(): TaskRuntime {
+  if (!active) {
+    throw new MainspringError(
+      "NO_RUNTIME",
+      "No Mainspring engine is running in this process. Start one with startEngine() from @mainspring/engine, " +
+        "or run the code under `mainspring start` / `mainspring worker`.",
+    );
+  }
+  return active;
+}
