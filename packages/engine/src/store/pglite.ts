@@ -36,7 +36,8 @@ function acquireLock(dir: string): () => void {
       } catch {
         // A half-written lock: treat it as stale.
       }
-      if (owner.pid && owner.pid !== process.pid && processAlive(owner.pid)) {
+      // The owner may be this very process: a second open here would corrupt the folder too.
+      if (owner.pid && processAlive(owner.pid)) {
         throw new MainspringError(
           "STORE_LOCKED",
           `The embedded data folder ${dir} is in use by process ${owner.pid}. ` +

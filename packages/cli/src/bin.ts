@@ -1,0 +1,31 @@
+import { Command } from "commander";
+import { runCommand } from "./commands/run.js";
+import { migrateCommand } from "./commands/migrate.js";
+import { runsCommand } from "./commands/runs.js";
+import { triggerCommand } from "./commands/trigger.js";
+
+const program = new Command("mainspring")
+  .description("Background jobs with the Trigger.dev v4 task API, on embedded PGlite or PostgreSQL")
+  .option("-c, --config <path>", "config file", process.env.MAINSPRING_CONFIG ?? "mainspring.config.ts")
+  .option("--json", "machine-readable output");
+
+program
+  .command("start")
+  .description("run everything in one process: store, worker and scheduler (embedded store by default)")
+  .action(() => runCommand(program.opts(), "start"));
+program
+  .command("worker")
+  .description("run a worker process (use with DATABASE_URL to scale out)")
+  .action(() => runCommand(program.opts(), "worker"));
+program
+  .command("migrate")
+  .description("apply database migrations and exit")
+  .action(() => migrateCommand(program.opts()));
+triggerCommand(program);
+runsCommand(program);
+
+program.parseAsync().catch((error) => {
+  const code = (error as { code?: string }).code;
+  console.error(`error${code ? ` [${code}]` : ""}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

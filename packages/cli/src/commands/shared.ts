@@ -1,0 +1,32 @@
+import { type Engine, type EngineOptions, startEngine } from "@mainspring/engine";
+import { loadProject } from "../discover.js";
+import { engineOptionsFromEnv } from "../env.js";
+
+export interface GlobalOptions {
+  config: string;
+  json?: boolean;
+}
+
+/** Loads the project's tasks and opens an engine with settings from the environment. */
+export async function openEngine(
+  opts: GlobalOptions,
+  overrides: Partial<EngineOptions> = {},
+): Promise<{ engine: Engine; project: Awaited<ReturnType<typeof loadProject>> }> {
+  const project = await loadProject(opts.config);
+  const fromEnv = engineOptionsFromEnv();
+  const engine = await startEngine({
+    ...fromEnv,
+    config: project.config,
+    ...overrides,
+    worker:
+      overrides.worker === false
+        ? false
+        : { ...(fromEnv.worker || {}), concurrency: (fromEnv.worker || {}).concurrency ?? project.config.concurrency },
+    onError: (error, where) => console.error(`[mainspring] ${where}: ${error instanceof Error ? error.message : error}`),
+  });
+  return { engine, project };
+}
+
+export function print(opts: GlobalOptions, value: unknown, human: () => string): void {
+  console.log(opts.json ? JSON.stringify(value, null, 2) : human());
+}
