@@ -1,6 +1,6 @@
 import { Command } from "commander";
-import { runCommand } from "./commands/run.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
 import { triggerCommand } from "./commands/trigger.js";
 
@@ -26,6 +26,8 @@ runsCommand(program);
 
 program.parseAsync().catch((error) => {
   const code = (error as { code?: string }).code;
-  console.error(`error${code ? ` [${code}]` : ""}: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `error${code ? ` [${code}]` : ""}: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

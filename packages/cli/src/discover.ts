@@ -45,7 +45,10 @@ export async function loadProject(configPath: string): Promise<LoadedConfig> {
   try {
     statSync(absolute);
   } catch {
-    throw new MainspringError("CONFIG_INVALID", `No config file at ${absolute}. Create one with defineConfig({ dirs: ["./src/trigger"] }).`);
+    throw new MainspringError(
+      "CONFIG_INVALID",
+      `No config file at ${absolute}. Create one with defineConfig({ dirs: ["./src/trigger"] }).`,
+    );
   }
   const mod = await import(pathToFileURL(absolute).href);
   config = (mod.default ?? mod.config ?? {}) as MainspringConfig;

@@ -7,7 +7,8 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Engi
     const raw = env[name];
     if (raw === undefined || raw === "") return undefined;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`${name} must be a positive integer, got "${raw}"`);
     return value;
   };
   return {

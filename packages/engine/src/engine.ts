@@ -71,11 +71,18 @@ export class Engine implements TaskRuntime {
     const onError = options.onError ?? ((error, where) => console.error(`[mainspring] ${where}:`, error));
     if (options.worker !== false) {
       this.worker = new Worker(
-        { db, config: this.config, limits: this.limits, addTags: (id, tags) => this.addTags(id, tags), onError },
+        {
+          db,
+          config: this.config,
+          limits: this.limits,
+          addTags: (id, tags) => this.addTags(id, tags),
+          onError,
+        },
         options.worker ?? {},
       );
     }
-    if (options.maintenance !== false) this.maintenance = new Maintenance(db, onError, options.maintenance || {});
+    if (options.maintenance !== false)
+      this.maintenance = new Maintenance(db, onError, options.maintenance || {});
   }
 
   async start(): Promise<void> {
@@ -206,7 +213,10 @@ export class Engine implements TaskRuntime {
     const merged = [...new Set([...existing, ...tags])];
     const check = tagsSchema.safeParse(merged);
     if (!check.success) {
-      throw new MainspringError("INVALID_OPTIONS", `Cannot add tags to run "${runId}": ${check.error.issues[0]?.message}`);
+      throw new MainspringError(
+        "INVALID_OPTIONS",
+        `Cannot add tags to run "${runId}": ${check.error.issues[0]?.message}`,
+      );
     }
     await addRunTags(this.db, runId, tags);
   }

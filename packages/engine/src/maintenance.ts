@@ -1,5 +1,5 @@
-import { expireRuns, nextDelayedDueInMs, promoteDelayedRuns } from "./sql/maintenance.js";
 import { rescueExpiredLeases } from "./sql/leases.js";
+import { expireRuns, nextDelayedDueInMs, promoteDelayedRuns } from "./sql/maintenance.js";
 import type { Db } from "./store/db.js";
 
 export interface MaintenanceOptions {

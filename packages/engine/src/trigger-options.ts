@@ -40,5 +40,9 @@ export function validateTriggerOptions(options: unknown, where: string): Trigger
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.join(".") : "options"}: ${i.message}`)
     .join("; ");
-  throw new MainspringError("INVALID_OPTIONS", `Invalid trigger options ${where}: ${issues}`, result.error.issues);
+  throw new MainspringError(
+    "INVALID_OPTIONS",
+    `Invalid trigger options ${where}: ${issues}`,
+    result.error.issues,
+  );
 }

@@ -3,8 +3,8 @@ import {
   currentRun,
   getQueue,
   getTask,
-  MainspringError,
   type MainspringConfig,
+  MainspringError,
   parseDuration,
   parsePayload,
   type RunHandle,
@@ -44,7 +44,13 @@ export function prepareRun(
     );
   }
   const options = validateTriggerOptions(rawOptions, ctx.where);
-  parsePayload(def, payload);
+  try {
+    parsePayload(def, payload);
+  } catch (error) {
+    if (error instanceof MainspringError)
+      throw new MainspringError(error.code, `${error.message} (${ctx.where})`, error.details);
+    throw error;
+  }
 
   const serialized = payload === undefined ? null : JSON.stringify(payload);
   const bytes = serialized === null ? 0 : Buffer.byteLength(serialized);

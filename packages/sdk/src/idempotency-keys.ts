@@ -20,7 +20,10 @@ function hashKey(parts: string[]): string {
  * and with scope "global", the key is the same everywhere.
  */
 export const idempotencyKeys = {
-  async create(key: string | string[], options: { scope?: IdempotencyKeyScope } = {}): Promise<IdempotencyKey> {
+  async create(
+    key: string | string[],
+    options: { scope?: IdempotencyKeyScope } = {},
+  ): Promise<IdempotencyKey> {
     const scope = options.scope ?? "run";
     const parts = Array.isArray(key) ? [...key] : [key];
     const scopeRun = currentRun();

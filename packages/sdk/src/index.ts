@@ -1,4 +1,4 @@
-export { type MainspringConfig, defineConfig } from "./config.js";
+export { defineConfig, type MainspringConfig } from "./config.js";
 export { parseDuration, resolveDate, ttlToSeconds } from "./duration.js";
 export {
   AbortTaskRunError,

@@ -1,4 +1,4 @@
-import { type LogLevel, currentRun } from "./run-scope.js";
+import { currentRun, type LogLevel } from "./run-scope.js";
 import type { JsonValue } from "./types.js";
 
 function log(level: LogLevel, message: string, data?: Record<string, JsonValue>): void {

@@ -40,7 +40,11 @@ const updater: MetadataUpdater = {
   append(key, value) {
     update((d) => {
       const existing = d[key];
-      d[key] = Array.isArray(existing) ? [...existing, value] : existing === undefined ? [value] : [existing, value];
+      d[key] = Array.isArray(existing)
+        ? [...existing, value]
+        : existing === undefined
+          ? [value]
+          : [existing, value];
     });
     return updater;
   },

@@ -19,7 +19,11 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
  * Delay before the attempt after `attempt` (1-based), as Trigger.dev computes it:
  * min(max, min × factor^(attempt−1) × jitter) with jitter in [1, 2) when randomized.
  */
-export function retryDelayMs(options: RetryOptions, attempt: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  options: RetryOptions,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const o = { ...DEFAULT_RETRY, ...options };
   const jitter = o.randomize ? random() + 1 : 1;
   return Math.round(Math.min(o.maxTimeoutInMs, jitter * o.minTimeoutInMs * o.factor ** (attempt - 1)));

@@ -1,5 +1,13 @@
 import { MainspringError } from "./errors.js";
-import type { BatchHandle, BatchItem, ListRunsFilter, Run, RunHandle, RunPage, TriggerOptions } from "./types.js";
+import type {
+  BatchHandle,
+  BatchItem,
+  ListRunsFilter,
+  Run,
+  RunHandle,
+  RunPage,
+  TriggerOptions,
+} from "./types.js";
 
 /**
  * Where triggers and run queries go. In a process that runs the engine (`mainspring start`,

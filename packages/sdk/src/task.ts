@@ -16,6 +16,7 @@ export type TaskResult<TOutput> = { ok: true; data: TOutput } | { ok: false; err
 /** What `catchError` may return to change the retry decision (Trigger.dev's shape). */
 export type CatchErrorResult =
   | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: a catchError that returns nothing is valid
   | void
   | { skipRetrying: true; error?: unknown }
   | { retryAt: Date; error?: unknown }
@@ -127,7 +128,10 @@ function register(options: TaskOptions<string, any, any, any>, schema?: PayloadS
   registry.set(options.id, { id: options.id, options, schema, queueName, filePath: "", exportName: "" });
 }
 
-function makeTask<TId extends string, TInput, TOutput>(id: TId, description?: string): Task<TId, TInput, TOutput> {
+function makeTask<TId extends string, TInput, TOutput>(
+  id: TId,
+  description?: string,
+): Task<TId, TInput, TOutput> {
   return {
     id,
     description,

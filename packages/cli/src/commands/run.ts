@@ -11,10 +11,14 @@ const GRACE_MS = Number(process.env.MAINSPRING_SHUTDOWN_GRACE_MS ?? 30_000);
 export async function runCommand(opts: GlobalOptions, mode: "start" | "worker"): Promise<void> {
   const { engine, project } = await openEngine(opts);
   const store =
-    engine.db.kind === "pglite" ? `embedded PGlite, data in ${engine.db.location}` : `PostgreSQL ${engine.db.location}`;
+    engine.db.kind === "pglite"
+      ? `embedded PGlite, data in ${engine.db.location}`
+      : `PostgreSQL ${engine.db.location}`;
   console.log(`mainspring ${mode}: pid ${process.pid}`);
   console.log(`  store:  ${store}`);
-  console.log(`  tasks:  ${[...project.tasks.keys()].join(", ") || "(none found; check dirs in the config)"}`);
+  console.log(
+    `  tasks:  ${[...project.tasks.keys()].join(", ") || "(none found; check dirs in the config)"}`,
+  );
   console.log(`  queues: ${allQueues().length}; worker ${engine.worker?.id} ready`);
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import type { Run, RunStatus } from "@mainspring/sdk";
+import type { Command } from "commander";
 import { type GlobalOptions, openEngine, print } from "./shared.js";
 
 const list = (v: string) => v.split(",").filter(Boolean);
@@ -11,7 +11,9 @@ function row(run: Run): string {
 
 export function runsCommand(program: Command): void {
   const runsCmd = program.command("runs").description("inspect and manage runs");
-  const withEngine = async <T>(fn: (engine: Awaited<ReturnType<typeof openEngine>>["engine"]) => Promise<T>) => {
+  const withEngine = async <T>(
+    fn: (engine: Awaited<ReturnType<typeof openEngine>>["engine"]) => Promise<T>,
+  ) => {
     const { engine } = await openEngine(program.opts<GlobalOptions>(), { worker: false, maintenance: false });
     try {
       return await fn(engine);
@@ -38,12 +40,17 @@ export function runsCommand(program: Command): void {
         }),
       );
       print(program.opts(), page, () =>
-        [...page.data.map(row), page.nextCursor ? `more: --after ${page.nextCursor}` : ""].filter(Boolean).join("\n"),
+        [...page.data.map(row), page.nextCursor ? `more: --after ${page.nextCursor}` : ""]
+          .filter(Boolean)
+          .join("\n"),
       );
     });
 
   runsCmd.command("get <runId>").action(async (id: string) => {
-    const { run, logs } = await withEngine(async (e) => ({ run: await e.retrieveRun(id), logs: await e.logs(id) }));
+    const { run, logs } = await withEngine(async (e) => ({
+      run: await e.retrieveRun(id),
+      logs: await e.logs(id),
+    }));
     print(program.opts(), { ...run, logs }, () =>
       [
         row(run),

@@ -14,6 +14,7 @@ export async function openEngine(
 ): Promise<{ engine: Engine; project: Awaited<ReturnType<typeof loadProject>> }> {
   const project = await loadProject(opts.config);
   const fromEnv = engineOptionsFromEnv();
+  const envWorker = fromEnv.worker || {};
   const engine = await startEngine({
     ...fromEnv,
     config: project.config,
@@ -21,8 +22,9 @@ export async function openEngine(
     worker:
       overrides.worker === false
         ? false
-        : { ...(fromEnv.worker || {}), concurrency: (fromEnv.worker || {}).concurrency ?? project.config.concurrency },
-    onError: (error, where) => console.error(`[mainspring] ${where}: ${error instanceof Error ? error.message : error}`),
+        : { ...envWorker, concurrency: envWorker.concurrency ?? project.config.concurrency },
+    onError: (error, where) =>
+      console.error(`[mainspring] ${where}: ${error instanceof Error ? error.message : error}`),
   });
   return { engine, project };
 }

@@ -1,5 +1,5 @@
-import { type Command, InvalidArgumentError } from "commander";
 import { MainspringError, type Run, runs } from "@mainspring/sdk";
+import { type Command, InvalidArgumentError } from "commander";
 import { type GlobalOptions, openEngine, print } from "./shared.js";
 
 function json(value: string): unknown {
@@ -33,7 +33,11 @@ export function triggerCommand(program: Command): void {
           concurrencyKey: o.concurrencyKey,
         });
         if (!o.wait) {
-          print(opts, handle, () => `${handle.id}${handle.isCached ? " (existing run for this idempotency key)" : ""}`);
+          print(
+            opts,
+            handle,
+            () => `${handle.id}${handle.isCached ? " (existing run for this idempotency key)" : ""}`,
+          );
           return;
         }
         let run: Run = await runs.retrieve(handle.id);

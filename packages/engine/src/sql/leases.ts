@@ -6,7 +6,11 @@ import { APPLY_COUNTER_DELTAS, READY_CHANNEL } from "./counters.js";
  * ids still held: an attempt missing from the answer was canceled or rescued, and its worker
  * should stop it.
  */
-export async function renewLeases(db: Queryable, attemptIds: string[], leaseMs: number): Promise<Set<string>> {
+export async function renewLeases(
+  db: Queryable,
+  attemptIds: string[],
+  leaseMs: number,
+): Promise<Set<string>> {
   if (attemptIds.length === 0) return new Set();
   const { rows } = await db.query<{ attempt_id: string }>(
     `update ms_runs set lease_expires_at = now() + $2::int * interval '1 millisecond'

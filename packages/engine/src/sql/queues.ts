@@ -37,10 +37,10 @@ export async function syncQueues(db: Queryable, queues: QueueConfig[]): Promise<
 }
 
 export async function setQueuePaused(db: Queryable, name: string, paused: boolean): Promise<boolean> {
-  const { rowCount } = await db.query("update ms_queues set paused = $2, updated_at = now() where name = $1", [
-    name,
-    paused,
-  ]);
+  const { rowCount } = await db.query(
+    "update ms_queues set paused = $2, updated_at = now() where name = $1",
+    [name, paused],
+  );
   return rowCount > 0;
 }
 

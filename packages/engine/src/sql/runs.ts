@@ -26,8 +26,14 @@ export function encodeCursor(row: { created_at: Date; id: string }): string {
 }
 
 function decodeCursor(cursor: string): [string, string] {
-  const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!Array.isArray(value) || value.length !== 2) throw new Error("bad cursor");
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw new Error("bad cursor");
+  }
+  if (!Array.isArray(value) || value.length !== 2 || Number.isNaN(Date.parse(String(value[0]))))
+    throw new Error("bad cursor");
   return value as [string, string];
 }
 
@@ -43,16 +49,23 @@ export async function listRunRows(
     where.push(sql(`$${params.length}`));
   };
   const status = asArray(filter.status);
-  if (status) add((p) => `status = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(status));
+  if (status)
+    add((p) => `status = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(status));
   const taskIds = asArray(filter.taskIdentifier);
   if (taskIds)
-    add((p) => `task_id = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(taskIds));
+    add(
+      (p) => `task_id = any(array(select jsonb_array_elements_text(${p}::jsonb)))`,
+      JSON.stringify(taskIds),
+    );
   const queues = asArray(filter.queue);
-  if (queues) add((p) => `queue = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(queues));
+  if (queues)
+    add((p) => `queue = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(queues));
   const tags = asArray(filter.tag);
   if (tags) add((p) => `tags && array(select jsonb_array_elements_text(${p}::jsonb))`, JSON.stringify(tags));
-  if (filter.from !== undefined) add((p) => `created_at >= ${p}::timestamptz`, new Date(filter.from).toISOString());
-  if (filter.to !== undefined) add((p) => `created_at <= ${p}::timestamptz`, new Date(filter.to).toISOString());
+  if (filter.from !== undefined)
+    add((p) => `created_at >= ${p}::timestamptz`, new Date(filter.from).toISOString());
+  if (filter.to !== undefined)
+    add((p) => `created_at <= ${p}::timestamptz`, new Date(filter.to).toISOString());
   if (filter.rootOnly) where.push("parent_run_id is null");
   if (filter.batch) add((p) => `batch_id = ${p}`, filter.batch);
   if (filter.after) {
@@ -184,9 +197,12 @@ export async function listLogs(
   db: Queryable,
   runId: string,
 ): Promise<Array<{ attempt: number; level: string; message: string; data: unknown; created_at: Date }>> {
-  const { rows } = await db.query<{ attempt: number; level: string; message: string; data: unknown; created_at: Date }>(
-    "select attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id",
-    [runId],
-  );
+  const { rows } = await db.query<{
+    attempt: number;
+    level: string;
+    message: string;
+    data: unknown;
+    created_at: Date;
+  }>("select attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id", [runId]);
   return rows;
 }

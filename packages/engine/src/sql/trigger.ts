@@ -67,7 +67,10 @@ notify as materialized (
 )
 select i.id, i.status, i.created_at from inserted i left join notify on true`;
 
-export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<Array<{ id: string; status: string }>> {
+export async function insertRuns(
+  db: Queryable,
+  runs: NewRun[],
+): Promise<Array<{ id: string; status: string }>> {
   if (runs.length === 0) return [];
   const { rows } = await db.query<{ id: string; status: string }>(INSERT_RUNS, [JSON.stringify(runs)]);
   return rows;

@@ -155,8 +155,12 @@ export async function executeAttempt(
     return await runInScope(scope, async () => {
       try {
         if (o.init) init = await untilAborted(Promise.resolve(o.init({ payload, ctx, signal })), signal);
-        if (o.onStart && row.attempt_number === 1) await untilAborted(Promise.resolve(o.onStart({ payload, ctx })), signal);
-        const output = await untilAborted(Promise.resolve().then(() => o.run(payload, { ctx, signal, init })), signal);
+        if (o.onStart && row.attempt_number === 1)
+          await untilAborted(Promise.resolve(o.onStart({ payload, ctx })), signal);
+        const output = await untilAborted(
+          Promise.resolve().then(() => o.run(payload, { ctx, signal, init })),
+          signal,
+        );
         const serialized = output === undefined ? null : JSON.stringify(output);
         const bytes = serialized === null ? 0 : Buffer.byteLength(serialized);
         if (bytes > env.limits.maxOutputBytes) {
@@ -166,8 +170,15 @@ export async function executeAttempt(
         }
         if (o.onSuccess) await quietly(env, row, "onSuccess", () => o.onSuccess!({ payload, output, ctx }));
         if (o.onComplete)
-          await quietly(env, row, "onComplete", () => o.onComplete!({ payload, ctx, result: { ok: true, data: output } }));
-        return withMetadata({ ...base, status: "COMPLETED", output: serialized, output_type: "application/json" });
+          await quietly(env, row, "onComplete", () =>
+            o.onComplete!({ payload, ctx, result: { ok: true, data: output } }),
+          );
+        return withMetadata({
+          ...base,
+          status: "COMPLETED",
+          output: serialized,
+          output_type: "application/json",
+        });
       } catch (thrown) {
         return withMetadata(await decideFailure(attempt, def, env, payload, ctx, thrown));
       }
@@ -191,14 +202,18 @@ async function decideFailure(
   const base = { id: row.id, attempt_id: row.attempt_id! };
   const finalFailure = async (status: AttemptResult["status"], error: unknown): Promise<AttemptResult> => {
     if (o.onFailure) await quietly(env, row, "onFailure", () => o.onFailure!({ payload, error, ctx }));
-    if (o.onComplete) await quietly(env, row, "onComplete", () => o.onComplete!({ payload, ctx, result: { ok: false, error } }));
+    if (o.onComplete)
+      await quietly(env, row, "onComplete", () =>
+        o.onComplete!({ payload, ctx, result: { ok: false, error } }),
+      );
     return { ...base, status, error: serializeError(error) };
   };
 
   if (thrown instanceof RunCanceledError) return { ...base, status: "FAILED", error: serializeError(thrown) };
   if (thrown instanceof MaxDurationExceededError) return finalFailure("TIMED_OUT", thrown);
   if (thrown instanceof AbortTaskRunError) return finalFailure("FAILED", thrown);
-  if (thrown instanceof MainspringError && thrown.code === "INVALID_PAYLOAD") return finalFailure("FAILED", thrown);
+  if (thrown instanceof MainspringError && thrown.code === "INVALID_PAYLOAD")
+    return finalFailure("FAILED", thrown);
 
   const retryOptions = { ...DEFAULT_RETRY, ...env.config.retries?.default, ...o.retry };
   const canRetry = row.attempt_number < row.max_attempts;

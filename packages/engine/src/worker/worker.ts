@@ -150,7 +150,10 @@ export class Worker {
           id: row.id,
           attempt_id: row.attempt_id!,
           status: "SYSTEM_FAILURE",
-          error: { type: "INTERNAL_ERROR", message: `Task "${row.task_id}" is not registered in this worker` },
+          error: {
+            type: "INTERNAL_ERROR",
+            message: `Task "${row.task_id}" is not registered in this worker`,
+          },
         });
     const done = work
       .catch(
@@ -158,7 +161,10 @@ export class Worker {
           id: row.id,
           attempt_id: row.attempt_id!,
           status: "SYSTEM_FAILURE",
-          error: { type: "INTERNAL_ERROR", message: `Mainspring failed running the attempt: ${String(error)}` },
+          error: {
+            type: "INTERNAL_ERROR",
+            message: `Mainspring failed running the attempt: ${String(error)}`,
+          },
         }),
       )
       .then((result) => this.finish(attempt, result));
