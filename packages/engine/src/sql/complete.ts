@@ -57,9 +57,12 @@ deltas as (
   from done group by 1, 2
 ),
 ${APPLY_COUNTER_DELTAS},
+-- Wake other workers when this freed slots on keys with a backlog, or re-queued a run:
+-- without it, another process would only notice at its next poll.
 notify as materialized (
   select pg_notify('${READY_CHANNEL}', '') from (select 1) one
   where exists (select 1 from done where status = 'QUEUED')
+     or exists (select 1 from ms_queue_keys k join deltas d on k.queue = d.queue and k.key = d.key where k.queued > 0)
 )
 select d.id from done d left join notify on true`;
 

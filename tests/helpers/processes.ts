@@ -1,0 +1,52 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+export const FIXTURE_CONFIG = fileURLToPath(
+  new URL("../fixtures/project/mainspring.config.ts", import.meta.url),
+);
+const BIN = `${root}packages/cli/bin/mainspring.js`;
+
+export interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `mainspring <args>` as a child process; resolves once it prints `readyText`. */
+export async function spawnMainspring(
+  args: string[],
+  env: Record<string, string>,
+  readyText: string | null = "ready",
+): Promise<Spawned> {
+  const child = spawn(process.execPath, [BIN, "--config", FIXTURE_CONFIG, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => {
+    out += d;
+  });
+  child.stderr!.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  if (readyText) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`process did not get ready:\n${out}`)), 30_000);
+      const check = () => {
+        if (out.includes(readyText)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on("data", check);
+      child.on("exit", () => {
+        clearTimeout(timer);
+        reject(new Error(`process exited before getting ready:\n${out}`));
+      });
+      check();
+    });
+  }
+  return { child, output: () => out, exited };
+}
