@@ -188,6 +188,17 @@ const ordered = task({
   },
 });
 
+const fairQueue = queue({ name: "fair", concurrencyLimit: 1000 });
+const fairStarts: string[] = [];
+const fair = task({
+  id: "fair",
+  queue: fairQueue,
+  run: async (payload: { key: string }) => {
+    fairStarts.push(payload.key);
+    await new Promise((r) => setTimeout(r, 1));
+  },
+});
+
 const meta = task({
   id: "meta",
   run: async () => {
@@ -549,6 +560,33 @@ for (const makeStore of STORES) {
         { what: "the batch to finish" },
       );
     });
+
+    it("is fair across keys: one run of key B waits at most ~C runs behind 5,000 queued runs of key A", async () => {
+      const C = 20; // the worker's concurrency in this suite
+      fairStarts.length = 0;
+      await engine.pauseQueue("fair", true);
+      for (let b = 0; b < 5; b++) {
+        await fair.batchTrigger(
+          Array.from({ length: 1000 }, () => ({ payload: { key: "A" }, options: { concurrencyKey: "A" } })),
+        );
+      }
+      await engine.pauseQueue("fair", false);
+      await waitFor(() => fairStarts.length >= 100 || undefined, { what: "A to get going" });
+      const aStartedBefore = fairStarts.length;
+      await fair.trigger({ key: "B" }, { concurrencyKey: "B" });
+      await waitFor(() => fairStarts.includes("B") || undefined, { what: "B to start" });
+      const aStartedBetween = fairStarts.indexOf("B") - aStartedBefore;
+      expect(aStartedBetween).toBeLessThanOrEqual(2 * C);
+      await waitFor(
+        async () => {
+          const { rows } = await db.query<{ n: number }>(
+            "select count(*)::int as n from ms_runs where task_id = 'fair' and status <> 'COMPLETED'",
+          );
+          return rows[0]!.n === 0;
+        },
+        { timeoutMs: 60_000, intervalMs: 200, what: "all fair runs to finish" },
+      );
+    }, 90_000);
 
     it("lists runs with filters and cursor pagination, and replays a run", async () => {
       const tag = `list:${store.name}`;

@@ -53,7 +53,17 @@ create index ms_runs_ttl on ms_runs (ttl_expires_at)
 create index ms_runs_created on ms_runs (created_at desc, id desc);
 create index ms_runs_task on ms_runs (task_id, created_at desc);
 create index ms_runs_status on ms_runs (status, created_at desc);
-create index ms_runs_tags on ms_runs using gin (tags);
+
+-- Tags are filtered through their own table, written once at trigger time: a GIN index on
+-- ms_runs.tags would be rewritten by every claim and completion (no HOT update is possible
+-- when status changes) and measured at about a third of the hot path's cost.
+create table ms_run_tags (
+  tag        text not null,
+  run_id     text not null,
+  created_at timestamptz not null default now(),
+  primary key (tag, run_id)
+);
+create index ms_run_tags_recent on ms_run_tags (tag, created_at desc);
 create index ms_runs_batch on ms_runs (batch_id) where batch_id is not null;
 
 create table ms_queues (

@@ -37,7 +37,7 @@ queues as (
 ),
 locked_keys as (
   select k.queue, k.key, k.last_served,
-         least(coalesce(q.concurrency_limit, 1000000) - k.running,
+         least(coalesce(q.concurrency_limit, 1000000) - k.running, k.queued,
                coalesce(q.total_limit - q.running, 1000000), $3::int) as free
   from ms_queue_keys k join queues q on q.name = k.queue
   where k.queued > 0 and k.running < coalesce(q.concurrency_limit, 1000000)
@@ -86,7 +86,10 @@ claimed as (
     updated_at = now()
   from capped c
   where r.id = c.id and r.status = 'QUEUED'
-  returning r.*
+  returning r.id, r.task_id, r.status, r.queue, r.concurrency_key, r.payload, r.payload_type, r.metadata,
+    r.tags, r.priority_s, r.max_attempts, r.max_duration_s, r.attempt_number, r.attempt_id,
+    r.attempt_started_at, r.idempotency_key, r.parent_run_id, r.root_run_id, r.batch_id, r.depth,
+    r.is_test, r.created_at, r.started_at
 ),
 deltas as (
   select queue, concurrency_key as key, count(*)::int as d_running, -count(*)::int as d_queued
@@ -117,14 +120,29 @@ export interface ClaimParams {
   leaseMs: number;
 }
 
-export async function claimRuns(db: Queryable, p: ClaimParams): Promise<RunRow[]> {
+/** The columns a claim returns: what an attempt needs, not the run's history. */
+export type ClaimedRow = Omit<
+  RunRow,
+  | "output"
+  | "output_type"
+  | "error"
+  | "attempts"
+  | "lease_owner"
+  | "lease_expires_at"
+  | "available_at"
+  | "delayed_until"
+  | "ttl_s"
+  | "ttl_expires_at"
+  | "updated_at"
+  | "completed_at"
+>;
+
+export async function claimRuns(db: Queryable, p: ClaimParams): Promise<ClaimedRow[]> {
   if (p.limit <= 0 || p.queues.length === 0) return [];
-  const { rows } = await db.query<RunRow>(CLAIM, [
-    JSON.stringify(p.queues),
-    JSON.stringify(p.taskIds),
-    p.limit,
-    p.workerId,
-    p.leaseMs,
-  ]);
+  const { rows } = await db.query<ClaimedRow>(
+    CLAIM,
+    [JSON.stringify(p.queues), JSON.stringify(p.taskIds), p.limit, p.workerId, p.leaseMs],
+    "ms_claim",
+  );
   return rows;
 }

@@ -68,6 +68,6 @@ select d.id from done d left join notify on true`;
 
 export async function completeAttempts(db: Queryable, results: AttemptResult[]): Promise<Set<string>> {
   if (results.length === 0) return new Set();
-  const { rows } = await db.query<{ id: string }>(COMPLETE, [JSON.stringify(results)]);
+  const { rows } = await db.query<{ id: string }>(COMPLETE, [JSON.stringify(results)], "ms_complete");
   return new Set(rows.map((r) => r.id));
 }

@@ -61,7 +61,12 @@ export async function listRunRows(
   if (queues)
     add((p) => `queue = any(array(select jsonb_array_elements_text(${p}::jsonb)))`, JSON.stringify(queues));
   const tags = asArray(filter.tag);
-  if (tags) add((p) => `tags && array(select jsonb_array_elements_text(${p}::jsonb))`, JSON.stringify(tags));
+  if (tags)
+    add(
+      (p) =>
+        `id in (select run_id from ms_run_tags where tag = any(array(select jsonb_array_elements_text(${p}::jsonb))))`,
+      JSON.stringify(tags),
+    );
   if (filter.from !== undefined)
     add((p) => `created_at >= ${p}::timestamptz`, new Date(filter.from).toISOString());
   if (filter.to !== undefined)
@@ -145,11 +150,20 @@ export async function rescheduleRunRow(
 /** Adds tags (deduplicated, order kept); returns the resulting tag list. */
 export async function addRunTags(db: Queryable, id: string, tags: string[]): Promise<string[] | undefined> {
   const { rows } = await db.query<{ tags: string[] }>(
-    `update ms_runs set tags = array(
-        select t from unnest(tags || array(select jsonb_array_elements_text($2::jsonb))) with ordinality as u(t, n)
-        group by t order by min(n)),
-       updated_at = now()
-     where id = $1 returning tags`,
+    `with updated as (
+       update ms_runs set tags = array(
+           select t from unnest(tags || array(select jsonb_array_elements_text($2::jsonb))) with ordinality as u(t, n)
+           group by t order by min(n)),
+         updated_at = now()
+       where id = $1 returning id, tags, created_at
+     ),
+     indexed as (
+       insert into ms_run_tags (tag, run_id, created_at)
+       select t, u.id, u.created_at from updated u, unnest(u.tags) as t
+       on conflict do nothing
+       returning 1
+     )
+     select tags from updated`,
     [id, JSON.stringify(tags)],
   );
   return rows[0]?.tags;

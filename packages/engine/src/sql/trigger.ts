@@ -55,7 +55,13 @@ inserted as (
     ttl_s, start_at + ttl_s * interval '1 second', max_attempts, max_duration_s,
     idempotency_key, parent_run_id, root_run_id, batch_id, depth
   from timed
-  returning id, queue, concurrency_key, status, created_at
+  returning id, queue, concurrency_key, status, created_at, tags
+),
+tagged as (
+  insert into ms_run_tags (tag, run_id, created_at)
+  select t, i.id, i.created_at from inserted i, unnest(i.tags) as t
+  on conflict do nothing
+  returning 1
 ),
 deltas as (
   select queue, concurrency_key as key, 0 as d_running, count(*)::int as d_queued
@@ -72,7 +78,11 @@ export async function insertRuns(
   runs: NewRun[],
 ): Promise<Array<{ id: string; status: string }>> {
   if (runs.length === 0) return [];
-  const { rows } = await db.query<{ id: string; status: string }>(INSERT_RUNS, [JSON.stringify(runs)]);
+  const { rows } = await db.query<{ id: string; status: string }>(
+    INSERT_RUNS,
+    [JSON.stringify(runs)],
+    "ms_insert_runs",
+  );
   return rows;
 }
 

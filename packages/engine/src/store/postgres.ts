@@ -79,8 +79,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     return connecting;
   };
 
-  const query: Queryable["query"] = async (sql, params) => {
-    const result = await pool.query(sql, params as unknown[]);
+  const query: Queryable["query"] = async (sql, params, name) => {
+    const result = await pool.query(
+      name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] },
+    );
     return { rows: result.rows, rowCount: result.rowCount ?? 0 };
   };
 
@@ -99,8 +101,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           async exec(sql) {
             await client.query(sql);
           },
-          async query(sql, params) {
-            const r = await client.query(sql, params as unknown[]);
+          async query(sql, params, name) {
+            const r = await client.query(
+              name
+                ? { name, text: sql, values: params as unknown[] }
+                : { text: sql, values: params as unknown[] },
+            );
             return { rows: r.rows, rowCount: r.rowCount ?? 0 };
           },
         });

@@ -17,8 +17,9 @@ import {
   type TaskRunContext,
 } from "@mainspring/sdk";
 import type { Limits } from "../limits.js";
+import type { ClaimedRow as RunRow } from "../sql/claim.js";
 import type { AttemptResult } from "../sql/complete.js";
-import { parseStored, type RunRow } from "../sql/rows.js";
+import { parseStored } from "../sql/rows.js";
 
 /** What the executor needs from the worker that runs it. */
 export interface AttemptEnv {

@@ -9,11 +9,11 @@ import {
 } from "@mainspring/sdk";
 import { newId } from "../ids.js";
 import type { Limits } from "../limits.js";
+import type { ClaimedRow as RunRow } from "../sql/claim.js";
 import { claimRuns } from "../sql/claim.js";
 import { type AttemptResult, completeAttempts } from "../sql/complete.js";
 import { CANCEL_CHANNEL, READY_CHANNEL } from "../sql/counters.js";
 import { releaseAttempts, renewLeases } from "../sql/leases.js";
-import type { RunRow } from "../sql/rows.js";
 import { insertLogs, type LogLine, writeMetadata } from "../sql/runs.js";
 import type { Db } from "../store/db.js";
 import { Attempt, executeAttempt } from "./execute.js";
