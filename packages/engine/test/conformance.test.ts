@@ -188,6 +188,17 @@ const ordered = task({
   },
 });
 
+const poisonQueue = queue({ name: "poison", concurrencyLimit: 2 });
+const poisonable = task({
+  id: "poisonable",
+  queue: poisonQueue,
+  retry: { maxAttempts: 3, minTimeoutInMs: 50, maxTimeoutInMs: 100, randomize: false },
+  run: async (payload: { poison: boolean; i: number }) => {
+    if (payload.poison) throw new Error("poison payload");
+    return payload.i;
+  },
+});
+
 const fairQueue = queue({ name: "fair", concurrencyLimit: 1000 });
 const fairStarts: string[] = [];
 const fair = task({
@@ -515,6 +526,19 @@ for (const makeStore of STORES) {
       const stats = (await engine.queues()).find((q) => q.name === "task/echo")!;
       expect(stats.queued).toBe(0);
       await expect(runs.cancel("run_doesnotexist")).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+    });
+
+    it("a poison payload backs off and fails while other work in its queue keeps flowing", async () => {
+      const poison = await poisonable.trigger({ poison: true, i: -1 });
+      const healthy = await poisonable.batchTrigger(
+        Array.from({ length: 30 }, (_, i) => ({ payload: { poison: false, i } })),
+      );
+      const done = await Promise.all(healthy.runs.map((r) => finished(r.id)));
+      expect(done.every((r) => r.status === "COMPLETED")).toBe(true);
+      const failed = await finished(poison.id);
+      expect(failed.status).toBe("FAILED");
+      expect(failed.attemptCount).toBe(3);
+      expect(failed.error?.message).toBe("poison payload");
     });
 
     it("stores metadata, logs and added tags", async () => {

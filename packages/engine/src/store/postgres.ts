@@ -7,6 +7,8 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** Schema for all Mainspring tables (tests use one per suite). Default "public". */
   schema?: string;
+  /** Shown in pg_stat_activity. Default "mainspring". */
+  applicationName?: string;
 }
 
 function redact(url: string): string {
@@ -26,8 +28,10 @@ function redact(url: string): string {
  */
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const schema = options.schema;
+  const applicationName = options.applicationName ?? "mainspring";
   const pool = new pg.Pool({
     connectionString: options.connectionString,
+    application_name: applicationName,
     max: options.maxConnections ?? 10,
     // A schema per suite keeps parallel test files apart without separate databases.
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -43,6 +47,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const connectListener = async (): Promise<pg.Client> => {
     const client = new pg.Client({
       connectionString: options.connectionString,
+      application_name: applicationName,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     client.on("notification", (msg) => {
