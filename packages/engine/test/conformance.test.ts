@@ -199,6 +199,8 @@ const poisonable = task({
   },
 });
 
+const bigOutput = task({ id: "big-output", run: async () => "x".repeat(40 * 1024) });
+
 const fairQueue = queue({ name: "fair", concurrencyLimit: 1000 });
 const fairStarts: string[] = [];
 const fair = task({
@@ -246,7 +248,7 @@ for (const makeStore of STORES) {
         db,
         worker: { concurrency: 20, pollIntervalMs: 250, leaseMs: 5000 },
         maintenance: { intervalMs: 100, rescueIntervalMs: 200 },
-        limits: { maxPayloadBytes: 64 * 1024 },
+        limits: { maxPayloadBytes: 64 * 1024, maxOutputBytes: 32 * 1024 },
         onError: (error, where) => console.error(where, error),
       });
     });
@@ -321,6 +323,13 @@ for (const makeStore of STORES) {
       await expect(echo.trigger({ value: "x".repeat(70_000) })).rejects.toMatchObject({
         code: "PAYLOAD_TOO_LARGE",
       });
+    });
+
+    it("fails a run whose output is over the limit, without retrying, and says why", async () => {
+      const run = await finished((await bigOutput.trigger(undefined)).id);
+      expect(run.status).toBe("FAILED");
+      expect(run.attemptCount).toBe(1);
+      expect(run.error?.message).toContain("OUTPUT_TOO_LARGE");
     });
 
     it("retries with exponential backoff, then fails", async () => {
