@@ -2,8 +2,10 @@ import {
   allQueues,
   type BatchHandle,
   type BatchItem,
+  type CreateTokenOptions,
   getRuntime,
   type ListRunsFilter,
+  type ListTokensOptions,
   type MainspringConfig,
   MainspringError,
   parseDuration,
@@ -14,11 +16,14 @@ import {
   setRuntime,
   type TaskRuntime,
   type TriggerOptions,
+  type WaitToken,
+  type WaitTokenInfo,
 } from "@mainspring/sdk";
 import { newId } from "./ids.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { Maintenance, type MaintenanceOptions } from "./maintenance.js";
 import { migrate } from "./migrations/index.js";
+import { ScheduleService } from "./schedules.js";
 import { type QueueStats, queueStats, setQueuePaused, syncQueues } from "./sql/queues.js";
 import { toRun } from "./sql/rows.js";
 import {
@@ -34,6 +39,7 @@ import type { Db } from "./store/db.js";
 import { openStore, type StoreOptions } from "./store/open.js";
 import { tagsSchema } from "./trigger-options.js";
 import { batchHandle, insertPrepared, prepareRun } from "./triggering.js";
+import { WaitService } from "./waits.js";
 import { Worker, type WorkerOptions } from "./worker/worker.js";
 
 export interface EngineOptions extends StoreOptions {
@@ -47,6 +53,8 @@ export interface EngineOptions extends StoreOptions {
   maintenance?: MaintenanceOptions | false;
   /** Register as the SDK's runtime so `task.trigger()` reaches this engine (default true). */
   registerRuntime?: boolean;
+  /** Public base URL of the HTTP API, for wait token callback URLs. Default http://localhost:3030. */
+  apiUrl?: string;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -56,6 +64,8 @@ export interface EngineOptions extends StoreOptions {
  */
 export class Engine implements TaskRuntime {
   readonly worker: Worker | undefined;
+  readonly waits: WaitService;
+  readonly schedules: ScheduleService;
   private readonly maintenance: Maintenance | undefined;
   private readonly limits: Limits;
   private readonly config: MainspringConfig;
@@ -69,6 +79,23 @@ export class Engine implements TaskRuntime {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.config = options.config ?? {};
     const onError = options.onError ?? ((error, where) => console.error(`[mainspring] ${where}:`, error));
+    this.schedules = new ScheduleService({
+      db,
+      config: this.config,
+      limits: this.limits,
+      onError,
+      poke: (ms) => this.maintenance?.poke(ms),
+    });
+    this.waits = new WaitService(db, options.apiUrl ?? "http://localhost:3030", this.limits.maxOutputBytes);
+    if (options.maintenance !== false) {
+      this.maintenance = new Maintenance(
+        db,
+        onError,
+        options.maintenance || {},
+        () => this.waits.completeDue(),
+        () => this.schedules.tick(),
+      );
+    }
     if (options.worker !== false) {
       this.worker = new Worker(
         {
@@ -76,18 +103,25 @@ export class Engine implements TaskRuntime {
           config: this.config,
           limits: this.limits,
           addTags: (id, tags) => this.addTags(id, tags),
+          childrenFinished: (ids) => this.waits.childrenFinished(ids),
+          durable: {
+            db,
+            config: this.config,
+            limits: this.limits,
+            createToken: (o) => this.waits.createToken(o),
+            waitScheduled: (ms) => this.maintenance?.poke(ms),
+          },
           onError,
         },
         options.worker ?? {},
       );
     }
-    if (options.maintenance !== false)
-      this.maintenance = new Maintenance(db, onError, options.maintenance || {});
   }
 
   async start(): Promise<void> {
     await migrate(this.db);
     await syncQueues(this.db, allQueues());
+    await this.schedules.syncDeclarative();
     if (this.options.registerRuntime !== false) setRuntime(this);
     await this.worker?.start();
     this.maintenance?.start();
@@ -170,8 +204,26 @@ export class Engine implements TaskRuntime {
   async cancelRun(runId: string): Promise<{ id: string }> {
     const was = await cancelRunRow(this.db, runId);
     if (was === "EXECUTING") this.worker?.wake();
-    if (was === undefined) await this.retrieveRun(runId); // RUN_NOT_FOUND if it does not exist
+    if (was === undefined)
+      await this.retrieveRun(runId); // RUN_NOT_FOUND if it does not exist
+    else await this.waits.childrenFinished([runId]); // a parent waiting on it resumes with the cancel
     return { id: runId };
+  }
+
+  createToken(options: CreateTokenOptions = {}): Promise<WaitToken> {
+    return this.waits.createToken(options);
+  }
+
+  completeToken(tokenId: string, data: unknown): Promise<{ success: true }> {
+    return this.waits.completeToken(tokenId, data);
+  }
+
+  retrieveToken(tokenId: string): Promise<WaitTokenInfo> {
+    return this.waits.retrieveToken(tokenId);
+  }
+
+  listTokens(options: ListTokensOptions = {}): Promise<{ data: WaitTokenInfo[]; nextCursor?: string }> {
+    return this.waits.listTokens(options);
   }
 
   async replayRun(runId: string): Promise<{ id: string }> {

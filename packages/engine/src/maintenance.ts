@@ -1,5 +1,5 @@
 import { rescueExpiredLeases } from "./sql/leases.js";
-import { expireRuns, nextDelayedDueInMs, promoteDelayedRuns } from "./sql/maintenance.js";
+import { expireRuns, nextDueInMs, promoteDelayedRuns } from "./sql/maintenance.js";
 import type { Db } from "./store/db.js";
 
 export interface MaintenanceOptions {
@@ -24,6 +24,10 @@ export class Maintenance {
     private readonly db: Db,
     private readonly onError: (error: unknown, where: string) => void,
     private readonly options: MaintenanceOptions = {},
+    /** Completes waitpoints that are due (durations, token timeouts, finished children). */
+    private readonly completeDueWaits: () => Promise<number> = async () => 0,
+    /** Fires due schedule slots; returns the ms until the next one is due. */
+    private readonly tickSchedules: () => Promise<number | undefined> = async () => undefined,
   ) {}
 
   start(): void {
@@ -52,14 +56,21 @@ export class Maintenance {
     try {
       while ((await promoteDelayedRuns(this.db)) === 1000) {}
       while ((await expireRuns(this.db)).length === 1000) {}
+      while ((await this.completeDueWaits()) >= 500) {}
       if (Date.now() - this.lastRescue >= (this.options.rescueIntervalMs ?? 5000)) {
         this.lastRescue = Date.now();
         await rescueExpiredLeases(this.db);
       }
-      const due = await nextDelayedDueInMs(this.db);
+      const due = await nextDueInMs(this.db);
       if (due !== undefined) next = Math.min(next, due + 5);
     } catch (error) {
       this.onError(error, "maintenance");
+    }
+    try {
+      const scheduleDue = await this.tickSchedules();
+      if (scheduleDue !== undefined) next = Math.min(next, scheduleDue + 5);
+    } catch (error) {
+      this.onError(error, "schedules");
     }
     this.schedule(next);
   }

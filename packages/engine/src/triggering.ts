@@ -16,12 +16,12 @@ import {
 import { newId } from "./ids.js";
 import type { Limits } from "./limits.js";
 import { claimIdempotencyKeys, existingRunIds, insertBatch, insertRuns, type NewRun } from "./sql/trigger.js";
-import type { Db } from "./store/db.js";
+import type { Db, Queryable } from "./store/db.js";
 import { validateTriggerOptions } from "./trigger-options.js";
 
 const DEFAULT_IDEMPOTENCY_TTL_S = 30 * 24 * 3600;
 
-interface Prepared {
+export interface Prepared {
   run: NewRun;
   keyTtlS: number;
 }
@@ -139,7 +139,13 @@ export async function insertPrepared(db: Db, prepared: Prepared[], batchId?: str
     );
     return prepared.map((p) => ({ id: p.run.id, taskIdentifier: p.run.task_id, isCached: false }));
   }
-  return db.transaction(async (tx) => {
+  return db.transaction((tx) => insertPreparedIn(tx, prepared, batchId));
+}
+
+/** As insertPrepared, inside the caller's transaction (child runs insert with their waitpoints). */
+export async function insertPreparedIn(tx: Queryable, prepared: Prepared[], batchId?: string): Promise<RunHandle[]> {
+  {
+    const keyed = prepared.filter((p) => p.run.idempotency_key !== null);
     const idFor = new Map<string, string>();
     const cached = new Set<string>();
     const keyOf = (r: NewRun) => `${r.task_id}\u0000${r.idempotency_key}`;
@@ -170,7 +176,7 @@ export async function insertPrepared(db: Db, prepared: Prepared[], batchId?: str
       const id = idFor.get(keyOf(r))!;
       return { id, taskIdentifier: r.task_id, isCached: id !== r.id };
     });
-  });
+  }
 }
 
 export function batchHandle(batchId: string, runs: RunHandle[]): BatchHandle {

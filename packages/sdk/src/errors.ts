@@ -16,7 +16,9 @@ export type ErrorCode =
   | "NO_RUNTIME"
   | "NOT_IN_RUN"
   | "STORE_LOCKED"
-  | "CONFIG_INVALID";
+  | "CONFIG_INVALID"
+  | "INVALID_SCHEDULE"
+  | "SCHEDULE_NOT_FOUND";
 
 export class MainspringError extends Error {
   override name = "MainspringError";

@@ -1,3 +1,10 @@
+export { type BatchByIdItem, type BatchByTaskItem, batch } from "./batch.js";
+export {
+  type BatchResult,
+  SubtaskUnwrapError,
+  type TaskRunPromise,
+  type TaskRunResult,
+} from "./child-runs.js";
 export { defineConfig, type MainspringConfig } from "./config.js";
 export { parseDuration, resolveDate, ttlToSeconds } from "./duration.js";
 export {
@@ -20,9 +27,28 @@ export { logger } from "./logger.js";
 export { type MetadataUpdater, metadata } from "./metadata.js";
 export { allQueues, getQueue, type Queue, type QueueOptions, queue } from "./queue.js";
 export { DEFAULT_RETRY, type RetryOptions, retryDelayMs } from "./retry.js";
-export { currentRun, type LogLevel, type RunScope, runInScope } from "./run-scope.js";
+export {
+  type ChildOutcome,
+  type ChildRequest,
+  currentRun,
+  type DurableOps,
+  type LogLevel,
+  type RunScope,
+  runInScope,
+} from "./run-scope.js";
+export { step } from "./step.js";
+export { type WaitForOptions, type WaitResult, wait } from "./wait.js";
+export {
+  type CreateTokenOptions,
+  type ListTokensOptions,
+  type WaitToken,
+  type WaitTokenInfo,
+  type WaitTokenStatus,
+  WaitpointTimeoutError,
+} from "./wait-types.js";
 export { runs } from "./runs.js";
 export { getRuntime, setRuntime, type TaskRuntime } from "./runtime.js";
+export * from "./schedules.js";
 export { tags } from "./tags.js";
 export {
   allTasks,

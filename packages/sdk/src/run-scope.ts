@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { JsonValue, RunMetadata, TaskRunContext } from "./types.js";
+import type { JsonValue, RunMetadata, TaskRunContext, TriggerOptions } from "./types.js";
+import type { CreateTokenOptions, WaitToken } from "./wait-types.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -17,6 +18,30 @@ export interface RunScope {
   flushMetadata(): Promise<void>;
   log(level: LogLevel, message: string, data?: Record<string, JsonValue>): void;
   addTags(tags: string[]): Promise<void>;
+  /** Journaled operations: waits, tokens, child runs and steps (replayed on resume). */
+  durable: DurableOps;
+}
+
+export interface ChildRequest {
+  task: string;
+  payload: unknown;
+  options?: TriggerOptions;
+}
+
+export interface ChildOutcome {
+  ok: boolean;
+  id: string;
+  taskIdentifier: string;
+  output?: unknown;
+  error?: unknown;
+}
+
+export interface DurableOps {
+  waitUntil(at: { date: Date } | { ms: number }): Promise<void>;
+  createToken(options: CreateTokenOptions): Promise<WaitToken>;
+  waitForToken(tokenId: string): Promise<{ ok: true; output: unknown } | { ok: false; error: Error }>;
+  triggerAndWait(children: ChildRequest[], batch: boolean): Promise<{ batchId?: string; runs: ChildOutcome[] }>;
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
 }
 
 const storage = new AsyncLocalStorage<RunScope>();

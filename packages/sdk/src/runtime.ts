@@ -1,4 +1,6 @@
 import { MainspringError } from "./errors.js";
+import type { ScheduleRuntime } from "./schedules.js";
+import type { CreateTokenOptions, ListTokensOptions, WaitToken, WaitTokenInfo } from "./wait-types.js";
 import type {
   BatchHandle,
   BatchItem,
@@ -23,6 +25,12 @@ export interface TaskRuntime {
   replayRun(runId: string): Promise<{ id: string }>;
   rescheduleRun(runId: string, options: { delay: string | Date }): Promise<Run>;
   addTags(runId: string, tags: string[]): Promise<void>;
+  /** Imperative schedules (`schedules.create`, `list`, ...). */
+  schedules: ScheduleRuntime;
+  createToken(options: CreateTokenOptions): Promise<WaitToken>;
+  completeToken(tokenId: string, data: unknown): Promise<{ success: true }>;
+  retrieveToken(tokenId: string): Promise<WaitTokenInfo>;
+  listTokens(options: ListTokensOptions): Promise<{ data: WaitTokenInfo[]; nextCursor?: string }>;
 }
 
 let active: TaskRuntime | undefined;

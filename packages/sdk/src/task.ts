@@ -1,3 +1,10 @@
+import {
+  asChildren,
+  type BatchResult,
+  batchTriggerAndWaitChildren,
+  type TaskRunPromise,
+  triggerAndWaitChild,
+} from "./child-runs.js";
 import { MainspringError } from "./errors.js";
 import { type Queue, registerQueue } from "./queue.js";
 import type { RetryOptions } from "./retry.js";
@@ -54,6 +61,10 @@ export interface TaskOptions<TId extends string, TPayload, TOutput, TInit = unkn
     ctx: TaskRunContext;
   }) => Promise<void> | void;
   catchError?: (params: CatchErrorParams<TPayload>) => Promise<CatchErrorResult> | CatchErrorResult;
+  /** Called when the run starts waiting (it then leaves the worker). */
+  onWait?: (params: { payload: TPayload; ctx: TaskRunContext; wait: { type: string } }) => Promise<void> | void;
+  /** Called when a run resumes after a wait, before it replays. */
+  onResume?: (params: { payload: TPayload; ctx: TaskRunContext }) => Promise<void> | void;
   run: (payload: TPayload, params: RunParams<TInit>) => Promise<TOutput> | TOutput;
 }
 
@@ -80,6 +91,10 @@ export interface Task<TId extends string, TInput, TOutput> {
   readonly description?: string;
   trigger(payload: TInput, options?: TriggerOptions): Promise<RunHandle<TId>>;
   batchTrigger(items: BatchItem<TInput>[]): Promise<BatchHandle<TId>>;
+  /** Inside a run: triggers a child and waits for its result, holding no worker meanwhile. */
+  triggerAndWait(payload: TInput, options?: TriggerOptions): TaskRunPromise<TId, TOutput>;
+  /** Inside a run: triggers up to 1,000 children and waits for all; results in input order. */
+  batchTriggerAndWait(items: BatchItem<TInput>[]): Promise<BatchResult<TId, TOutput>>;
   /** Type-level marker for output inference (`Awaited<ReturnType<...>>` helpers). */
   readonly __output?: TOutput;
 }
@@ -138,6 +153,9 @@ function makeTask<TId extends string, TInput, TOutput>(
     trigger: (payload, options) => getRuntime().trigger(id, payload, options) as Promise<RunHandle<TId>>,
     batchTrigger: (items) =>
       getRuntime().batchTrigger(items.map((item) => ({ task: id, ...item }))) as Promise<BatchHandle<TId>>,
+    triggerAndWait: (payload, options) => triggerAndWaitChild<TId, TOutput>(id, payload, options),
+    batchTriggerAndWait: (items) =>
+      batchTriggerAndWaitChildren(asChildren(id, items)) as Promise<BatchResult<TId, TOutput>>,
   };
 }
 

@@ -1,9 +1,13 @@
 import type { Db } from "../store/db.js";
 import * as core from "./001_core.js";
+import * as waits from "./002_waits.js";
+import * as schedules from "./003_schedules.js";
 
 /** Numbered, forward-only. Append; never edit a migration that has shipped. */
 const MIGRATIONS: Array<{ version: number; name: string; up: string }> = [
   { version: 1, name: "core", up: core.up },
+  { version: 2, name: "waits", up: waits.up },
+  { version: 3, name: "schedules", up: schedules.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -54,10 +54,10 @@ keys as (
   where taken_before < $3::int and free > 0
 ),
 picked as (
-  select r.id, k.queue, k.last_served, r.order_at
+  select r.id, r.resuming, k.queue, k.last_served, r.order_at
   from keys k
   cross join lateral (
-    select id, order_at from ms_runs
+    select id, resuming, order_at from ms_runs
     where queue = k.queue and concurrency_key = k.key and status = 'QUEUED'
       and available_at <= now()
       and task_id = any(array(select jsonb_array_elements_text($2::jsonb)))
@@ -67,7 +67,7 @@ picked as (
   ) r
 ),
 capped as (
-  select p.id from (
+  select p.id, p.resuming from (
     select p.*, row_number() over (partition by p.queue order by p.last_served, p.order_at) as nth
     from picked p
   ) p
@@ -77,7 +77,9 @@ capped as (
 claimed as (
   update ms_runs r set
     status = 'EXECUTING',
-    attempt_number = r.attempt_number + 1,
+    -- a run resumed after a wait continues its attempt; anything else starts a new one
+    attempt_number = case when c.resuming then r.attempt_number else r.attempt_number + 1 end,
+    resuming = false,
     attempt_id = gen_random_uuid()::text,
     attempt_started_at = now(),
     lease_owner = $4,
@@ -89,7 +91,7 @@ claimed as (
   returning r.id, r.task_id, r.status, r.queue, r.concurrency_key, r.payload, r.payload_type, r.metadata,
     r.tags, r.priority_s, r.max_attempts, r.max_duration_s, r.attempt_number, r.attempt_id,
     r.attempt_started_at, r.idempotency_key, r.parent_run_id, r.root_run_id, r.batch_id, r.depth,
-    r.is_test, r.created_at, r.started_at
+    r.is_test, r.created_at, r.started_at, r.has_journal, r.resume_parent, c.resuming as resumed
 ),
 deltas as (
   select queue, concurrency_key as key, count(*)::int as d_running, -count(*)::int as d_queued
@@ -121,7 +123,7 @@ export interface ClaimParams {
 }
 
 /** The columns a claim returns: what an attempt needs, not the run's history. */
-export type ClaimedRow = Omit<
+export type ClaimedRow = { has_journal: boolean; resume_parent: boolean; resumed: boolean } & Omit<
   RunRow,
   | "output"
   | "output_type"

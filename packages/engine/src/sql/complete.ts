@@ -6,7 +6,9 @@ import { APPLY_COUNTER_DELTAS, READY_CHANNEL } from "./counters.js";
 export interface AttemptResult {
   id: string;
   attempt_id: string;
-  status: "COMPLETED" | "FAILED" | "TIMED_OUT" | "CRASHED" | "SYSTEM_FAILURE" | "RETRY";
+  /** `WAIT` suspends the run on `waitpoints` (recorded by suspendRun, not by this batch). */
+  status: "COMPLETED" | "FAILED" | "TIMED_OUT" | "CRASHED" | "SYSTEM_FAILURE" | "RETRY" | "WAIT";
+  waitpoints?: string[];
   output?: string | null;
   output_type?: string;
   error?: SerializedError | null;

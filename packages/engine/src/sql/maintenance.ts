@@ -56,10 +56,13 @@ export async function expireRuns(db: Queryable, limit = 1000): Promise<string[]>
   return rows.map((r) => r.id);
 }
 
-/** Seconds until the next DELAYED run is due, so an idle worker can sleep until then. */
-export async function nextDelayedDueInMs(db: Queryable): Promise<number | undefined> {
+/** Milliseconds until the next DELAYED run or timed waitpoint is due, so the pass can sleep until then. */
+export async function nextDueInMs(db: Queryable): Promise<number | undefined> {
   const { rows } = await db.query<{ ms: number | null }>(
-    `select extract(epoch from (min(available_at) - now())) * 1000 as ms from ms_runs where status = 'DELAYED'`,
+    `select extract(epoch from (least(
+       (select min(available_at) from ms_runs where status = 'DELAYED'),
+       (select min(complete_after) from ms_waitpoints where status = 'WAITING' and complete_after is not null)
+     ) - now())) * 1000 as ms`,
   );
   const ms = rows[0]?.ms;
   return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));

@@ -109,6 +109,9 @@ canceled as (
   from before b where r.id = b.id
   returning r.id, r.queue, r.concurrency_key, b.was
 ),
+unblocked as (
+  delete from ms_run_waits w using canceled c where w.run_id = c.id returning 1
+),
 deltas as (
   select queue, concurrency_key as key,
          case when was = 'EXECUTING' then -1 else 0 end as d_running,

@@ -22,6 +22,8 @@ export interface NewRun {
   root_run_id: string | null;
   batch_id: string | null;
   depth: number;
+  /** A parent waits on this run (triggerAndWait). */
+  resume_parent?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ with input as (
     id text, task_id text, queue text, concurrency_key text, payload text, payload_type text,
     metadata jsonb, tags jsonb, priority_s int, delay_ms bigint, run_at timestamptz, ttl_s float8,
     max_attempts int, max_duration_s int, idempotency_key text, parent_run_id text,
-    root_run_id text, batch_id text, depth int)
+    root_run_id text, batch_id text, depth int, resume_parent boolean)
 ),
 timed as (
   select i.*, coalesce(i.run_at, now() + i.delay_ms * interval '1 millisecond') as delayed_until,
@@ -45,7 +47,7 @@ timed as (
 inserted as (
   insert into ms_runs (id, task_id, status, queue, concurrency_key, payload, payload_type, metadata, tags,
     priority_s, available_at, order_at, delayed_until, ttl_s, ttl_expires_at, max_attempts, max_duration_s,
-    idempotency_key, parent_run_id, root_run_id, batch_id, depth)
+    idempotency_key, parent_run_id, root_run_id, batch_id, depth, resume_parent)
   select id, task_id,
     case when delayed_until > now() then 'DELAYED' else 'QUEUED' end,
     queue, concurrency_key, payload, payload_type, coalesce(metadata, '{}'::jsonb),
@@ -53,7 +55,7 @@ inserted as (
     priority_s, start_at, start_at - priority_s * interval '1 second',
     case when delayed_until > now() then delayed_until end,
     ttl_s, start_at + ttl_s * interval '1 second', max_attempts, max_duration_s,
-    idempotency_key, parent_run_id, root_run_id, batch_id, depth
+    idempotency_key, parent_run_id, root_run_id, batch_id, depth, coalesce(resume_parent, false)
   from timed
   returning id, queue, concurrency_key, status, created_at, tags
 ),

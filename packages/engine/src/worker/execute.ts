@@ -20,11 +20,14 @@ import type { Limits } from "../limits.js";
 import type { ClaimedRow as RunRow } from "../sql/claim.js";
 import type { AttemptResult } from "../sql/complete.js";
 import { parseStored } from "../sql/rows.js";
+import { loadJournal } from "../sql/waitpoints.js";
+import { type DurableDeps, DurableRun, type Suspension } from "./durable.js";
 
 /** What the executor needs from the worker that runs it. */
 export interface AttemptEnv {
   config: MainspringConfig;
   limits: Limits;
+  durable: DurableDeps;
   log(row: RunRow, level: LogLevel, message: string, data?: Record<string, JsonValue>): void;
   addTags(runId: string, tags: string[]): Promise<void>;
   flushMetadata(attempt: Attempt): Promise<void>;
@@ -35,9 +38,21 @@ export class Attempt {
   readonly controller = new AbortController();
   readonly metadata: Record<string, JsonValue>;
   metadataDirty = false;
+  /** Settles when a durable operation suspends the attempt on a wait. */
+  readonly suspended: Promise<Suspension>;
+  private onSuspend!: (s: Suspension) => void;
 
   constructor(readonly row: RunRow) {
     this.metadata = structuredClone(row.metadata) as Record<string, JsonValue>;
+    this.suspended = new Promise((resolve) => {
+      this.onSuspend = resolve;
+    });
+  }
+
+  /** Suspends on a wait; the returned promise never settles, so the run function goes no further. */
+  suspend(s: Suspension): Promise<never> {
+    this.onSuspend(s);
+    return new Promise<never>(() => {});
   }
 
   get attemptId(): string {
@@ -132,10 +147,13 @@ export async function executeAttempt(
     flushMetadata: () => env.flushMetadata(attempt),
     log: (level, message, data) => env.log(row, level, message, data),
     addTags: (tags) => env.addTags(row.id, tags),
+    durable: undefined as unknown as RunScope["durable"], // set below, once the journal is loaded
   };
   const base = { id: row.id, attempt_id: row.attempt_id! };
   const withMetadata = (r: AttemptResult): AttemptResult =>
     attempt.metadataDirty ? { ...r, metadata: attempt.metadata } : r;
+  const journal = row.has_journal ? await loadJournal(env.durable.db, row.id) : [];
+  scope.durable = new DurableRun(row, journal, env.durable, (s) => attempt.suspend(s));
 
   let timer: NodeJS.Timeout | undefined;
   if (row.max_duration_s) {
@@ -156,12 +174,25 @@ export async function executeAttempt(
     return await runInScope(scope, async () => {
       try {
         if (o.init) init = await untilAborted(Promise.resolve(o.init({ payload, ctx, signal })), signal);
-        if (o.onStart && row.attempt_number === 1)
+        if (row.resumed) {
+          if (o.onResume) await untilAborted(Promise.resolve(o.onResume({ payload, ctx })), signal);
+        } else if (o.onStart && row.attempt_number === 1) {
           await untilAborted(Promise.resolve(o.onStart({ payload, ctx })), signal);
-        const output = await untilAborted(
-          Promise.resolve().then(() => o.run(payload, { ctx, signal, init })),
-          signal,
-        );
+        }
+        const running = Promise.resolve().then(() => o.run(payload, { ctx, signal, init }));
+        const settled = await Promise.race([
+          untilAborted(running, signal).then((output) => ({ output })),
+          attempt.suspended.then((suspension) => ({ suspension })),
+        ]);
+        if ("suspension" in settled) {
+          const { suspension } = settled;
+          if (o.onWait)
+            await quietly(env, row, "onWait", () =>
+              o.onWait!({ payload, ctx, wait: { type: suspension.type } }),
+            );
+          return withMetadata({ ...base, status: "WAIT", waitpoints: suspension.waitpoints });
+        }
+        const { output } = settled;
         const serialized = output === undefined ? null : JSON.stringify(output);
         const bytes = serialized === null ? 0 : Buffer.byteLength(serialized);
         if (bytes > env.limits.maxOutputBytes) {

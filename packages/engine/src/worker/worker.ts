@@ -15,7 +15,9 @@ import { type AttemptResult, completeAttempts } from "../sql/complete.js";
 import { CANCEL_CHANNEL, READY_CHANNEL } from "../sql/counters.js";
 import { releaseAttempts, renewLeases } from "../sql/leases.js";
 import { insertLogs, type LogLine, writeMetadata } from "../sql/runs.js";
+import { suspendRun } from "../sql/waitpoints.js";
 import type { Db } from "../store/db.js";
+import type { DurableDeps } from "./durable.js";
 import { Attempt, executeAttempt } from "./execute.js";
 
 export interface WorkerOptions {
@@ -35,6 +37,9 @@ export interface WorkerDeps {
   db: Db;
   config: MainspringConfig;
   limits: Limits;
+  durable: DurableDeps;
+  /** Child runs that parents wait on reached a final status: resume the parents. */
+  childrenFinished(runIds: string[]): Promise<void>;
   addTags(runId: string, tags: string[]): Promise<void>;
   onError(error: unknown, where: string): void;
 }
@@ -142,6 +147,7 @@ export class Worker {
       ? executeAttempt(attempt, def, {
           config: this.deps.config,
           limits: this.deps.limits,
+          durable: this.deps.durable,
           log: (r, level, message, data) => this.log(r, level, message, data),
           addTags: this.deps.addTags,
           flushMetadata: (a) => this.flushMetadataOf([a]),
@@ -176,9 +182,30 @@ export class Worker {
    * was canceled, released or rescued are fenced out there (the row changed before the
    * attempt was aborted), so there is no special case here.
    */
-  private finish(_attempt: Attempt, result: AttemptResult | undefined): void {
+  private finish(attempt: Attempt, result: AttemptResult | undefined): void {
+    if (result?.status === "WAIT") {
+      void this.suspend(attempt, result.waitpoints ?? []);
+      return;
+    }
     if (result) this.pendingResults.push(result);
     void this.flushResults();
+  }
+
+  /** Records a wait: the run leaves this worker and its slot is given back. */
+  private async suspend(attempt: Attempt, waitpoints: string[]): Promise<void> {
+    for (let tries = 0; ; tries++) {
+      try {
+        await suspendRun(this.deps.db, { id: attempt.row.id, attempt_id: attempt.attemptId }, waitpoints);
+        break;
+      } catch (error) {
+        this.deps.onError(error, "suspend");
+        if (tries > 5) break; // the lease expires and the rescuer re-queues the run; it replays
+        await sleep(Math.min(100 * 2 ** tries, 5000));
+      }
+    }
+    this.active.delete(attempt.row.id);
+    this.settled.delete(attempt.row.id);
+    this.afterSlotFreed();
   }
 
   /** Records finished attempts; while a flush runs, new results wait and go in the next one. */
@@ -201,10 +228,16 @@ export class Worker {
             await sleep(Math.min(100 * 2 ** tries, 5000));
           }
         }
+        const finishedChildren: string[] = [];
         for (const r of batch) {
+          if (r.status !== "RETRY" && this.active.get(r.id)?.row.resume_parent) finishedChildren.push(r.id);
           this.active.delete(r.id);
           this.settled.delete(r.id);
         }
+        if (finishedChildren.length > 0)
+          await this.deps
+            .childrenFinished(finishedChildren)
+            .catch((e) => this.deps.onError(e, "resume parents"));
         this.afterSlotFreed();
       }
     })().finally(() => {

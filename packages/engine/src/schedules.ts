@@ -1,0 +1,532 @@
+import {
+  allTasks,
+  type CreateScheduleOptions,
+  type DeletedScheduleObject,
+  declarativeSchedules,
+  getTask,
+  type ListScheduleOptions,
+  type MainspringConfig,
+  MainspringError,
+  type ScheduledTaskPayload,
+  type ScheduleListPage,
+  type ScheduleObject,
+  type ScheduleRuntime,
+  scheduledTaskIds,
+  type UpdateScheduleOptions,
+  validateSchedule,
+} from "@mainspring/sdk";
+import { Cron } from "croner";
+import { monotonicFactory } from "ulid";
+import type { Limits } from "./limits.js";
+import {
+  type DueRow,
+  dbNow,
+  deleteImperative,
+  type Firing,
+  getSchedule,
+  insertImperative,
+  listSchedules,
+  lockDueSchedules,
+  lockSchedule,
+  nextScheduleDueInMs,
+  recordSlots,
+  type ScheduleRow,
+  syncDeclarativeSchedules,
+  writeSchedule,
+} from "./sql/schedules.js";
+import { insertRuns, type NewRun } from "./sql/trigger.js";
+import type { Db, Queryable } from "./store/db.js";
+import { prepareRun } from "./triggering.js";
+
+const ulid = monotonicFactory();
+const newScheduleId = (): string => `sched_${ulid().toLowerCase()}`;
+
+/** Slots listed in a payload's `upcoming`. */
+const UPCOMING = 10;
+/** Schedules fired per transaction. */
+const FIRE_BATCH = 100;
+/** When a due schedule is held by another process, look again this soon. */
+const RETRY_HELD_MS = 25;
+
+export interface ScheduleServiceOptions {
+  db: Db;
+  config: MainspringConfig;
+  limits: Limits;
+  /** Asks the maintenance loop for a pass in `ms` (a new schedule may be due before the next one). */
+  poke?: (ms: number) => void;
+  onError: (error: unknown, where: string) => void;
+}
+
+/** Croner evaluates the patterns: 5 fields, or 6 with seconds first; day-of-month OR day-of-week. */
+function cronOf(pattern: string, timezone: string): Cron {
+  return new Cron(pattern, { timezone, mode: "5-or-6-parts" });
+}
+
+/**
+ * Validates a pattern and time zone (the SDK's checks, then croner's) and returns the compiled
+ * cron. A pattern that matches no date at all (e.g. "0 0 31 2 *") is invalid too.
+ */
+function compile(
+  cron: string,
+  timezone: string | undefined,
+  where: string,
+  now: Date,
+): { pattern: string; timezone: string; cron: Cron } {
+  const valid = validateSchedule(cron, timezone, where);
+  let compiled: Cron;
+  try {
+    compiled = cronOf(valid.pattern, valid.timezone);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^Cron\w*: /, "") : String(error);
+    throw new MainspringError(
+      "INVALID_SCHEDULE",
+      `${where}: invalid cron pattern "${valid.pattern}": ${reason}`,
+    );
+  }
+  if (compiled.nextRun(now) === null) {
+    throw new MainspringError(
+      "INVALID_SCHEDULE",
+      `${where}: cron pattern "${valid.pattern}" never matches a date, so it would never fire`,
+    );
+  }
+  return { ...valid, cron: compiled };
+}
+
+/**
+ * The slot to fire for a due schedule: the latest slot at or before the database's `now`,
+ * and never earlier than `next_run_at`. After downtime this is the most recent missed slot,
+ * once: earlier missed slots are skipped, not replayed as a backlog.
+ */
+export function slotToFire(cron: Cron, nextRunAt: Date, now: Date): Date {
+  const latest = cron.previousRuns(1, new Date(now.getTime() + 1))[0];
+  return latest && latest.getTime() > nextRunAt.getTime() ? latest : nextRunAt;
+}
+
+/** The first slot after `after` that is also after `now` (null if the pattern has no more). */
+function nextSlot(cron: Cron, after: Date, now: Date): Date | null {
+  const next = cron.nextRun(after);
+  if (next && next.getTime() <= now.getTime()) return cron.nextRun(now);
+  return next;
+}
+
+const DAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTH_NAMES = [
+  "",
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+const NICKNAMES: Record<string, string> = {
+  "@yearly": "At 00:00, on day 1 of the month, in January",
+  "@annually": "At 00:00, on day 1 of the month, in January",
+  "@monthly": "At 00:00, on day 1 of the month",
+  "@weekly": "At 00:00, only on Sunday",
+  "@daily": "At 00:00, every day",
+  "@midnight": "At 00:00, every day",
+  "@hourly": "Every hour",
+};
+
+/** "MON-FRI" -> "1-5", "JAN,JUL" -> "1,7". */
+function namesToNumbers(field: string, names: string[]): string {
+  return field.toUpperCase().replace(/[A-Z]{3}/g, (n) => {
+    const i = names.findIndex((name) => name.slice(0, 3).toUpperCase() === n);
+    return i < 0 ? n : String(i);
+  });
+}
+
+/** "1-5" -> "Monday through Friday"; undefined for fields with steps, L, W or #. */
+function spell(field: string, names: string[]): string | undefined {
+  if (!/^[\d,-]+$/.test(field)) return undefined;
+  return field
+    .replace(/\d+/g, (n) => names[Number(n)] ?? n)
+    .replace(/-/g, " through ")
+    .replace(/,/g, ", ");
+}
+
+/** A short English description of a cron pattern (Trigger.dev shows one as `generator.description`). */
+export function describeCron(pattern: string): string {
+  const nickname = NICKNAMES[pattern.trim().toLowerCase()];
+  if (nickname) return nickname;
+  const fields = pattern.trim().split(/\s+/);
+  const withSeconds = fields.length === 6;
+  const [sec = "0", min = "*", hour = "*", dom = "*", mon = "*", dow = "*"] = withSeconds
+    ? fields
+    : ["0", ...fields];
+  const any = (f: string) => f === "*" || f === "?";
+  const num = (f: string) => /^\d+$/.test(f);
+  const step = (f: string) => /^\*\/(\d+)$/.exec(f)?.[1];
+  const two = (f: string) => f.padStart(2, "0");
+
+  let time: string;
+  if (num(sec) && num(min) && num(hour))
+    time = `At ${two(hour)}:${two(min)}${sec === "0" ? "" : `:${two(sec)}`}`;
+  else if (any(sec) && any(min) && any(hour)) time = "Every second";
+  else if (step(sec) && any(min) && any(hour)) time = `Every ${step(sec)} seconds`;
+  else if (sec === "0" && any(min) && any(hour)) time = "Every minute";
+  else if (sec === "0" && step(min) && any(hour)) time = `Every ${step(min)} minutes`;
+  else if (sec === "0" && num(min) && any(hour))
+    time = min === "0" ? "Every hour" : `At ${min} minutes past the hour`;
+  else if (sec === "0" && num(min) && step(hour))
+    time = `At ${min} minutes past the hour, every ${step(hour)} hours`;
+  else {
+    const parts = [sec !== "0" ? `second ${sec}` : "", `minute ${min}`, any(hour) ? "" : `hour ${hour}`];
+    time = `At ${parts.filter(Boolean).join(", ")}`;
+  }
+  const days: string[] = [];
+  if (!any(dom)) days.push(dom === "L" ? "on the last day of the month" : `on day ${dom} of the month`);
+  if (!any(dow)) {
+    const spelled = spell(namesToNumbers(dow, DAY_NAMES), DAY_NAMES);
+    days.push(spelled ? `only on ${spelled}` : `on day-of-week ${dow}`);
+  }
+  if (!any(mon)) {
+    const spelled = spell(namesToNumbers(mon, MONTH_NAMES), MONTH_NAMES);
+    days.push(spelled ? `in ${spelled}` : `in month ${mon}`);
+  }
+  if (days.length === 0 && time.startsWith("At ") && num(hour)) days.push("every day");
+  return [time, ...days].join(", ");
+}
+
+function toScheduleObject(row: ScheduleRow): ScheduleObject {
+  return {
+    id: row.id,
+    task: row.task_id,
+    type: row.type,
+    active: row.active,
+    deduplicationKey: row.deduplication_key,
+    externalId: row.external_id ?? undefined,
+    generator: { type: "CRON", expression: row.cron, description: describeCron(row.cron) },
+    timezone: row.timezone,
+    nextRun: row.active && row.next_run_at ? row.next_run_at : undefined,
+    environments: [],
+  };
+}
+
+/**
+ * Schedules: the imperative API (the SDK's `schedules.*` through the runtime), the sync of
+ * declarative schedules at start, and `tick()`, which the maintenance pass calls to fire due
+ * slots. Every slot fires exactly once across all processes: see `fireBatch`.
+ */
+export class ScheduleService implements ScheduleRuntime {
+  constructor(private readonly options: ScheduleServiceOptions) {}
+
+  private get db(): Db {
+    return this.options.db;
+  }
+
+  // ---- imperative API ----
+
+  async create(options: CreateScheduleOptions): Promise<ScheduleObject> {
+    const o = checkOptions(options, true);
+    const where = `Schedule "${o.deduplicationKey}"`;
+    checkTask(o.task);
+    const now = await dbNow(this.db);
+    const c = compile(o.cron, o.timezone, where, now);
+    const row = await this.db.transaction(async (tx) => {
+      const existing = await lockSchedule(tx, { deduplicationKey: o.deduplicationKey! });
+      if (existing) return this.rewrite(tx, existing, o.task, c, o.externalId);
+      const inserted = await insertImperative(tx, {
+        id: newScheduleId(),
+        task_id: o.task,
+        deduplication_key: o.deduplicationKey!,
+        external_id: o.externalId ?? null,
+        cron: c.pattern,
+        timezone: c.timezone,
+        next_run_at: c.cron.nextRun(now),
+      });
+      if (inserted) return inserted;
+      // A concurrent create with this key committed first: update the row it made.
+      const raced = await lockSchedule(tx, { deduplicationKey: o.deduplicationKey! });
+      return this.rewrite(tx, raced!, o.task, c, o.externalId);
+    });
+    this.pokeFor(row);
+    return toScheduleObject(row);
+  }
+
+  async retrieve(scheduleId: string): Promise<ScheduleObject> {
+    const row = await getSchedule(this.db, scheduleId);
+    if (!row) throw notFound(scheduleId);
+    return toScheduleObject(row);
+  }
+
+  async update(scheduleId: string, options: UpdateScheduleOptions): Promise<ScheduleObject> {
+    const o = checkOptions(options, false);
+    checkTask(o.task);
+    const now = await dbNow(this.db);
+    const c = compile(o.cron, o.timezone, `Schedule "${scheduleId}"`, now);
+    const row = await this.db.transaction(async (tx) => {
+      const existing = await lockSchedule(tx, { id: scheduleId });
+      if (!existing) throw notFound(scheduleId);
+      if (existing.type === "DECLARATIVE") throw declarative(existing, "updated");
+      return this.rewrite(tx, existing, o.task, c, o.externalId);
+    });
+    this.pokeFor(row);
+    return toScheduleObject(row);
+  }
+
+  async del(scheduleId: string): Promise<DeletedScheduleObject> {
+    if (await deleteImperative(this.db, scheduleId)) return { id: scheduleId };
+    const row = await getSchedule(this.db, scheduleId);
+    if (!row) throw notFound(scheduleId);
+    throw declarative(row, "deleted");
+  }
+
+  async activate(scheduleId: string): Promise<ScheduleObject> {
+    const row = await this.db.transaction(async (tx) => {
+      const existing = await lockSchedule(tx, { id: scheduleId });
+      if (!existing) throw notFound(scheduleId);
+      if (existing.active) return existing;
+      // The slots missed while inactive are not fired: the next one is after now.
+      let next: Date | null = null;
+      try {
+        next = cronOf(existing.cron, existing.timezone).nextRun(existing.db_now);
+      } catch {
+        // a stored pattern this croner rejects never fires; update() can fix it
+      }
+      return writeSchedule(tx, existing.id, {
+        ...existing,
+        next_run_at: next,
+        active: true,
+        deactivated_by: null,
+      });
+    });
+    this.pokeFor(row);
+    return toScheduleObject(row);
+  }
+
+  async deactivate(scheduleId: string): Promise<ScheduleObject> {
+    const row = await this.db.transaction(async (tx) => {
+      const existing = await lockSchedule(tx, { id: scheduleId });
+      if (!existing) throw notFound(scheduleId);
+      if (!existing.active) return existing;
+      return writeSchedule(tx, existing.id, { ...existing, active: false, deactivated_by: "user" });
+    });
+    return toScheduleObject(row);
+  }
+
+  async list(options: ListScheduleOptions = {}): Promise<ScheduleListPage> {
+    const page = options.page ?? 1;
+    const perPage = options.perPage ?? 10;
+    if (!Number.isInteger(page) || page < 1)
+      throw new MainspringError("INVALID_OPTIONS", `page must be an integer of at least 1, got ${page}`);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100)
+      throw new MainspringError(
+        "INVALID_OPTIONS",
+        `perPage must be an integer from 1 to 100, got ${perPage}`,
+      );
+    const { rows, count } = await listSchedules(this.db, perPage, (page - 1) * perPage);
+    return {
+      data: rows.map(toScheduleObject),
+      pagination: { currentPage: page, totalPages: Math.ceil(count / perPage), count },
+    };
+  }
+
+  /** Writes new settings to a locked row; a changed pattern or time zone takes the next slot from now. */
+  private rewrite(
+    tx: Queryable,
+    row: ScheduleRow & { db_now: Date },
+    task: string,
+    c: { pattern: string; timezone: string; cron: Cron },
+    externalId: string | undefined,
+  ): Promise<ScheduleRow> {
+    const changed = row.cron !== c.pattern || row.timezone !== c.timezone || row.next_run_at === null;
+    return writeSchedule(tx, row.id, {
+      task_id: task,
+      external_id: externalId ?? null,
+      cron: c.pattern,
+      timezone: c.timezone,
+      next_run_at: changed ? c.cron.nextRun(row.db_now) : row.next_run_at,
+      active: row.active,
+      deactivated_by: row.deactivated_by,
+    });
+  }
+
+  /** Asks for a maintenance pass when the row's next slot is due (updated_at is the database's now). */
+  private pokeFor(row: ScheduleRow): void {
+    if (!row.active || !row.next_run_at || !this.options.poke) return;
+    this.options.poke(Math.max(0, row.next_run_at.getTime() - row.updated_at.getTime()) + 5);
+  }
+
+  // ---- declarative schedules ----
+
+  /**
+   * Creates or updates the schedules declared with `schedules.task({ cron })` in this process
+   * (deduplication key = task id), and deactivates declarative schedules whose task no longer
+   * declares one. A process that has loaded no task code at all deactivates nothing.
+   */
+  async syncDeclarative(): Promise<void> {
+    const declared = declarativeSchedules();
+    const deactivateMissing = allTasks().length > 0;
+    if (declared.length === 0 && !deactivateMissing) return;
+    await this.db.transaction(async (tx) => {
+      const now = await dbNow(tx);
+      const rows = declared.map((d) => {
+        const c = compile(d.pattern, d.timezone, `Scheduled task "${d.task}"`, now);
+        return {
+          id: newScheduleId(),
+          task_id: d.task,
+          cron: c.pattern,
+          timezone: c.timezone,
+          next_run_at: c.cron.nextRun(now)?.toISOString() ?? null,
+        };
+      });
+      await syncDeclarativeSchedules(tx, rows, deactivateMissing);
+    });
+  }
+
+  // ---- firing ----
+
+  /**
+   * Fires every due slot of the scheduled tasks this process knows, then returns the ms until
+   * the next one is due (undefined: none active), so the maintenance pass can sleep until then.
+   */
+  async tick(): Promise<number | undefined> {
+    const taskIds = scheduledTaskIds();
+    if (taskIds.length === 0) return undefined;
+    const due = await nextScheduleDueInMs(this.db, taskIds);
+    if (due === undefined || due > 0) return due;
+    while ((await this.fireBatch(taskIds)) === FIRE_BATCH) {}
+    const next = await nextScheduleDueInMs(this.db, taskIds);
+    // Still due: another process holds it right now (SKIP LOCKED) and is firing it.
+    return next === undefined ? undefined : next > 0 ? next : RETRY_HELD_MS;
+  }
+
+  /**
+   * One firing transaction: lock due schedules (SKIP LOCKED), insert one slot row each (unique
+   * per schedule and slot), insert the runs of the slots inserted, advance next_run_at, commit.
+   * A slot row, its run and the schedule's new next_run_at commit together or not at all; a
+   * process that dies mid-way leaves the schedule due for the next pass anywhere.
+   */
+  private fireBatch(taskIds: string[]): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const due = await lockDueSchedules(tx, taskIds, FIRE_BATCH);
+      const firings: Firing[] = [];
+      const runs = new Map<string, NewRun>();
+      for (const row of due) {
+        try {
+          const { firing, run } = this.prepareFiring(row);
+          firings.push(firing);
+          runs.set(row.id, run);
+        } catch (error) {
+          // The run cannot be built (e.g. an unknown queue): skip to the following slot, so one
+          // broken schedule cannot hold the others back.
+          this.options.onError(error, `schedule ${row.id} (${row.task_id})`);
+          let next: Date | null = null;
+          try {
+            next = cronOf(row.cron, row.timezone).nextRun(row.db_now);
+          } catch {
+            // an unparseable stored pattern: next_run_at null, it never fires until updated
+          }
+          firings.push({
+            schedule_id: row.id,
+            slot_at: null,
+            run_id: null,
+            next_run_at: next?.toISOString() ?? null,
+          });
+        }
+      }
+      const inserted = await recordSlots(tx, firings);
+      await insertRuns(
+        tx,
+        inserted.map((slot) => runs.get(slot.schedule_id)!),
+      );
+      return due.length;
+    });
+  }
+
+  private prepareFiring(row: DueRow): { firing: Firing; run: NewRun } {
+    const cron = cronOf(row.cron, row.timezone);
+    const slot = slotToFire(cron, row.next_run_at, row.db_now);
+    const payload: ScheduledTaskPayload = {
+      type: row.type,
+      timestamp: slot,
+      lastTimestamp: row.last_run_at ?? undefined,
+      timezone: row.timezone,
+      scheduleId: row.id,
+      externalId: row.external_id ?? undefined,
+      upcoming: cron.nextRuns(UPCOMING, slot),
+    };
+    const prepared = prepareRun(row.task_id, payload, undefined, {
+      config: this.options.config,
+      limits: this.options.limits,
+      where: `for schedule "${row.id}"`,
+    });
+    // A scheduled run has no parent, whatever async context the maintenance timer carries.
+    const run: NewRun = { ...prepared.run, parent_run_id: null, root_run_id: null, depth: 0 };
+    const next = nextSlot(cron, slot, row.db_now);
+    return {
+      run,
+      firing: {
+        schedule_id: row.id,
+        slot_at: slot.toISOString(),
+        run_id: run.id,
+        next_run_at: next?.toISOString() ?? null,
+      },
+    };
+  }
+}
+
+function notFound(scheduleId: string): MainspringError {
+  return new MainspringError("SCHEDULE_NOT_FOUND", `Schedule "${scheduleId}" does not exist`);
+}
+
+function declarative(row: ScheduleRow, verb: string): MainspringError {
+  return new MainspringError(
+    "INVALID_SCHEDULE",
+    `Schedule "${row.id}" is DECLARATIVE (the cron of task "${row.task_id}") and cannot be ${verb} through ` +
+      "the API: change or remove the cron in the task's code instead (deactivate() and activate() work)",
+  );
+}
+
+function checkOptions(
+  options: Partial<CreateScheduleOptions>,
+  create: boolean,
+): { task: string; cron: string; timezone?: string; externalId?: string; deduplicationKey?: string } {
+  const fail = (message: string) => new MainspringError("INVALID_SCHEDULE", message);
+  if (!options || typeof options !== "object") throw fail("Schedule options must be an object");
+  if (typeof options.task !== "string" || options.task === "")
+    throw fail("A schedule needs a `task` (a task id)");
+  if (typeof options.cron !== "string") throw fail('A schedule needs a `cron` pattern, e.g. "0 2 * * *"');
+  if (options.timezone !== undefined && typeof options.timezone !== "string")
+    throw fail("`timezone` must be an IANA time zone name");
+  if (
+    options.externalId !== undefined &&
+    options.externalId !== null &&
+    typeof options.externalId !== "string"
+  )
+    throw fail("`externalId` must be a string");
+  if (create && (typeof options.deduplicationKey !== "string" || options.deduplicationKey === ""))
+    throw fail(
+      "schedules.create needs a `deduplicationKey`: creating again with the same key updates that schedule",
+    );
+  return {
+    task: options.task,
+    cron: options.cron,
+    timezone: options.timezone,
+    externalId: options.externalId || undefined,
+    deduplicationKey: options.deduplicationKey,
+  };
+}
+
+function checkTask(taskId: string): void {
+  if (!getTask(taskId)) {
+    throw new MainspringError(
+      "TASK_NOT_FOUND",
+      `Task "${taskId}" is not defined. Check the id, and that its file is under a folder listed in mainspring.config.ts "dirs".`,
+    );
+  }
+  if (!scheduledTaskIds().includes(taskId)) {
+    throw new MainspringError(
+      "INVALID_SCHEDULE",
+      `Task "${taskId}" is not a scheduled task: define it with schedules.task({ id: "${taskId}", run }) to attach schedules to it`,
+    );
+  }
+}
