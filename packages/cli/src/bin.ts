@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { migrateCommand } from "./commands/migrate.js";
 import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
+import { schedulesCommand } from "./commands/schedules.js";
 import { triggerCommand } from "./commands/trigger.js";
 
 const program = new Command("mainspring")
@@ -23,6 +24,7 @@ program
   .action(() => migrateCommand(program.opts()));
 triggerCommand(program);
 runsCommand(program);
+schedulesCommand(program);
 
 program.parseAsync().catch((error) => {
   const code = (error as { code?: string }).code;

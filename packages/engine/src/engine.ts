@@ -3,12 +3,14 @@ import {
   type BatchHandle,
   type BatchItem,
   type CreateTokenOptions,
+  getQueue,
   getRuntime,
   type ListRunsFilter,
   type ListTokensOptions,
   type MainspringConfig,
   MainspringError,
   parseDuration,
+  type Queue,
   type Run,
   type RunHandle,
   type RunPage,
@@ -70,6 +72,19 @@ export class Engine implements TaskRuntime {
   private readonly limits: Limits;
   private readonly config: MainspringConfig;
   private stopped = false;
+  private readonly syncedQueues = new Set<string>();
+
+  private async syncQueues(queues: Queue[]): Promise<void> {
+    await syncQueues(this.db, queues);
+    for (const q of queues) this.syncedQueues.add(q.name);
+  }
+
+  /** A queue defined after start (a task file imported later) is written before its first run. */
+  private async ensureQueues(names: string[]): Promise<void> {
+    const missing = [...new Set(names)].filter((n) => !this.syncedQueues.has(n));
+    if (missing.length > 0)
+      await this.syncQueues(missing.map((n) => getQueue(n) ?? { kind: "queue" as const, name: n }));
+  }
 
   constructor(
     readonly db: Db,
@@ -120,7 +135,7 @@ export class Engine implements TaskRuntime {
 
   async start(): Promise<void> {
     await migrate(this.db);
-    await syncQueues(this.db, allQueues());
+    await this.syncQueues(allQueues());
     await this.schedules.syncDeclarative();
     if (this.options.registerRuntime !== false) setRuntime(this);
     await this.worker?.start();
@@ -149,6 +164,7 @@ export class Engine implements TaskRuntime {
       limits: this.limits,
       where: `for "${taskId}"`,
     });
+    await this.ensureQueues([prepared.run.queue]);
     const [handle] = await insertPrepared(this.db, [prepared]);
     this.afterInsert(options);
     return handle!;
@@ -171,6 +187,7 @@ export class Engine implements TaskRuntime {
         where: `in batch item ${index} ("${item.task}")`,
       }),
     );
+    await this.ensureQueues(prepared.map((p) => p.run.queue));
     const runs = await insertPrepared(this.db, prepared, batchId);
     for (const item of items) this.afterInsert(item.options);
     return batchHandle(batchId, runs);

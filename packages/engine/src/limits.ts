@@ -18,4 +18,6 @@ export const DEFAULT_LIMITS: Limits = {
 };
 
 export const MAX_TAGS = 10;
+/** Node's timers overflow past 2^31 ms, so a maxDuration is at most 24 days. */
+export const MAX_DURATION_S = 24 * 24 * 3600;
 export const MAX_TAG_LENGTH = 128;

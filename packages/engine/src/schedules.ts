@@ -21,7 +21,7 @@ import type { Limits } from "./limits.js";
 import {
   type DueRow,
   dbNow,
-  deleteImperative,
+  deleteSchedule,
   type Firing,
   getSchedule,
   insertImperative,
@@ -273,7 +273,7 @@ export class ScheduleService implements ScheduleRuntime {
   }
 
   async del(scheduleId: string): Promise<DeletedScheduleObject> {
-    if (await deleteImperative(this.db, scheduleId)) return { id: scheduleId };
+    if (await deleteSchedule(this.db, scheduleId)) return { id: scheduleId };
     const row = await getSchedule(this.db, scheduleId);
     if (!row) throw notFound(scheduleId);
     throw declarative(row, "deleted");
@@ -306,7 +306,8 @@ export class ScheduleService implements ScheduleRuntime {
     const row = await this.db.transaction(async (tx) => {
       const existing = await lockSchedule(tx, { id: scheduleId });
       if (!existing) throw notFound(scheduleId);
-      if (!existing.active) return existing;
+      // Also over a sync deactivation: the user's choice then survives the task's return.
+      if (!existing.active && existing.deactivated_by === "user") return existing;
       return writeSchedule(tx, existing.id, { ...existing, active: false, deactivated_by: "user" });
     });
     return toScheduleObject(row);

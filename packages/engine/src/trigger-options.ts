@@ -1,6 +1,6 @@
 import { MainspringError, type TriggerOptions } from "@mainspring/sdk";
 import { z } from "zod";
-import { MAX_TAG_LENGTH, MAX_TAGS } from "./limits.js";
+import { MAX_DURATION_S, MAX_TAG_LENGTH, MAX_TAGS } from "./limits.js";
 
 const tag = z
   .string()
@@ -24,7 +24,12 @@ const triggerOptionsSchema = z
     concurrencyKey: z.string().min(1).max(256).optional(),
     priority: z.number().int("priority is a whole number of seconds").min(0).max(31_536_000).optional(),
     maxAttempts: z.number().int().min(1).max(100).optional(),
-    maxDuration: z.number().min(5, "maxDuration is at least 5 seconds").optional(),
+    maxDuration: z
+      .number()
+      .int("maxDuration is a whole number of seconds")
+      .min(5, "maxDuration is at least 5 seconds")
+      .max(MAX_DURATION_S, `maxDuration is at most ${MAX_DURATION_S} seconds (24 days)`)
+      .optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
     // Accepted for Trigger.dev compatibility; a single-environment engine has no use for them.
     machine: z.string().optional(),

@@ -143,7 +143,11 @@ export async function insertPrepared(db: Db, prepared: Prepared[], batchId?: str
 }
 
 /** As insertPrepared, inside the caller's transaction (child runs insert with their waitpoints). */
-export async function insertPreparedIn(tx: Queryable, prepared: Prepared[], batchId?: string): Promise<RunHandle[]> {
+export async function insertPreparedIn(
+  tx: Queryable,
+  prepared: Prepared[],
+  batchId?: string,
+): Promise<RunHandle[]> {
   {
     const keyed = prepared.filter((p) => p.run.idempotency_key !== null);
     const idFor = new Map<string, string>();

@@ -63,8 +63,8 @@ export class WaitService {
 
   async completeToken(id: string, data: unknown): Promise<{ success: true }> {
     const token = await getWaitpoint(this.db, id);
-    if (!token || token.type !== "TOKEN")
-      throw new MainspringError("RUN_NOT_FOUND", `Wait token "${id}" does not exist`);
+    if (token?.type !== "TOKEN")
+      throw new MainspringError("WAITPOINT_NOT_FOUND", `Wait token "${id}" does not exist`);
     const output = data === undefined ? null : JSON.stringify(data);
     if (output !== null && Buffer.byteLength(output) > this.maxOutputBytes) {
       throw new MainspringError("OUTPUT_TOO_LARGE", `Token data is over ${this.maxOutputBytes} bytes`);
@@ -75,8 +75,8 @@ export class WaitService {
 
   async retrieveToken(id: string): Promise<WaitTokenInfo> {
     const row = await getWaitpoint(this.db, id);
-    if (!row || row.type !== "TOKEN")
-      throw new MainspringError("RUN_NOT_FOUND", `Wait token "${id}" does not exist`);
+    if (row?.type !== "TOKEN")
+      throw new MainspringError("WAITPOINT_NOT_FOUND", `Wait token "${id}" does not exist`);
     return toTokenInfo(row);
   }
 

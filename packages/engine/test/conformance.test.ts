@@ -199,6 +199,17 @@ const poisonable = task({
   },
 });
 
+let ttlAttempts = 0;
+const retryPastTtl = task({
+  id: "retry-past-ttl",
+  retry: { maxAttempts: 2, minTimeoutInMs: 1500, maxTimeoutInMs: 1500, randomize: false },
+  run: async () => {
+    ttlAttempts++;
+    if (ttlAttempts === 1) throw new Error("first attempt fails");
+    return "second attempt ran";
+  },
+});
+
 const bigOutput = task({ id: "big-output", run: async () => "x".repeat(40 * 1024) });
 
 const fairQueue = queue({ name: "fair", concurrencyLimit: 1000 });
@@ -395,6 +406,43 @@ for (const makeStore of STORES) {
       expect(run.attemptCount).toBe(1);
       expect(sawAbort).toBe(true);
     }, 20_000);
+
+    it("ttl only limits the first start: a run retrying past its ttl is not expired", async () => {
+      ttlAttempts = 0;
+      const run = await finished((await retryPastTtl.trigger(undefined, { ttl: "1s" })).id);
+      expect(run.status).toBe("COMPLETED");
+      expect(run.attemptCount).toBe(2);
+    });
+
+    it("rejects fractional or out-of-range numbers in options with INVALID_OPTIONS", async () => {
+      await expect(echo.trigger({ value: 1 }, { maxDuration: 5.5 })).rejects.toMatchObject({
+        code: "INVALID_OPTIONS",
+      });
+      await expect(echo.trigger({ value: 1 }, { maxDuration: 30 * 86400 })).rejects.toMatchObject({
+        code: "INVALID_OPTIONS",
+      });
+      await expect(echo.trigger({ value: 1 }, { maxAttempts: 0 })).rejects.toMatchObject({
+        code: "INVALID_OPTIONS",
+      });
+      await expect(echo.trigger({ value: 1 }, { priority: -1 })).rejects.toMatchObject({
+        code: "INVALID_OPTIONS",
+      });
+      const page = await runs.list({ limit: 2.5 });
+      expect(page.data.length).toBeLessThanOrEqual(2);
+    });
+
+    it("a queue defined after the engine started is usable at once", async () => {
+      const late = task({
+        id: `late-${store.name}`,
+        queue: { name: `late-queue-${store.name}`, concurrencyLimit: 1 },
+        run: async () => "ok",
+      });
+      const run = await finished((await late.trigger(undefined)).id);
+      expect(run.status).toBe("COMPLETED");
+      expect(
+        (await engine.queues()).find((q) => q.name === `late-queue-${store.name}`)?.concurrencyLimit,
+      ).toBe(1);
+    });
 
     it("delay makes a run DELAYED until its time", async () => {
       const handle = await echo.trigger({ value: "later" }, { delay: "1s" });

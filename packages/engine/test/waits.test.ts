@@ -53,6 +53,16 @@ const sleeper = task({
   },
 });
 
+const metaWaiter = task({
+  id: "meta-waiter",
+  run: async (payload: { token: string }) => {
+    metadata.set("phase", "waiting for approval");
+    await wait.forToken(payload.token);
+    metadata.set("phase", "approved");
+    return metadata.current();
+  },
+});
+
 const tokenWaiter = task({
   id: "token-waiter",
   run: async (payload: { token: string }) => {
@@ -218,6 +228,15 @@ for (const makeStore of STORES) {
       expect(info).toMatchObject({ status: "COMPLETED", output: { approved: true }, tags: ["approval"] });
       const listed = await wait.listTokens({ status: "COMPLETED", tags: "approval" });
       expect(listed.data.map((t) => t.id)).toContain(token.id);
+    });
+
+    it("metadata set before a wait is visible while the run waits, and kept after", async () => {
+      const token = await wait.createToken({});
+      const handle = await metaWaiter.trigger({ token: token.id });
+      await statusIs(handle.id, "WAITING");
+      expect((await runs.retrieve(handle.id)).metadata).toEqual({ phase: "waiting for approval" });
+      await wait.completeToken(token, null);
+      expect((await finished(handle.id)).metadata).toEqual({ phase: "approved" });
     });
 
     it("a token completed before the run waits resumes nothing and returns at once", async () => {

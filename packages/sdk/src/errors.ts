@@ -12,6 +12,7 @@ export type ErrorCode =
   | "OUTPUT_TOO_LARGE"
   | "BATCH_TOO_LARGE"
   | "RUN_NOT_FOUND"
+  | "WAITPOINT_NOT_FOUND"
   | "RUN_NOT_RESCHEDULABLE"
   | "NO_RUNTIME"
   | "NOT_IN_RUN"

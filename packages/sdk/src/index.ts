@@ -36,19 +36,10 @@ export {
   type RunScope,
   runInScope,
 } from "./run-scope.js";
-export { step } from "./step.js";
-export { type WaitForOptions, type WaitResult, wait } from "./wait.js";
-export {
-  type CreateTokenOptions,
-  type ListTokensOptions,
-  type WaitToken,
-  type WaitTokenInfo,
-  type WaitTokenStatus,
-  WaitpointTimeoutError,
-} from "./wait-types.js";
 export { runs } from "./runs.js";
 export { getRuntime, setRuntime, type TaskRuntime } from "./runtime.js";
 export * from "./schedules.js";
+export { step } from "./step.js";
 export { tags } from "./tags.js";
 export {
   allTasks,
@@ -68,3 +59,12 @@ export {
 } from "./task.js";
 export { tasks } from "./tasks.js";
 export * from "./types.js";
+export { type WaitForOptions, type WaitResult, wait } from "./wait.js";
+export {
+  type CreateTokenOptions,
+  type ListTokensOptions,
+  WaitpointTimeoutError,
+  type WaitToken,
+  type WaitTokenInfo,
+  type WaitTokenStatus,
+} from "./wait-types.js";

@@ -40,7 +40,10 @@ export interface DurableOps {
   waitUntil(at: { date: Date } | { ms: number }): Promise<void>;
   createToken(options: CreateTokenOptions): Promise<WaitToken>;
   waitForToken(tokenId: string): Promise<{ ok: true; output: unknown } | { ok: false; error: Error }>;
-  triggerAndWait(children: ChildRequest[], batch: boolean): Promise<{ batchId?: string; runs: ChildOutcome[] }>;
+  triggerAndWait(
+    children: ChildRequest[],
+    batch: boolean,
+  ): Promise<{ batchId?: string; runs: ChildOutcome[] }>;
   step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
 }
 

@@ -1,6 +1,5 @@
 import { MainspringError } from "./errors.js";
 import type { ScheduleRuntime } from "./schedules.js";
-import type { CreateTokenOptions, ListTokensOptions, WaitToken, WaitTokenInfo } from "./wait-types.js";
 import type {
   BatchHandle,
   BatchItem,
@@ -10,6 +9,7 @@ import type {
   RunPage,
   TriggerOptions,
 } from "./types.js";
+import type { CreateTokenOptions, ListTokensOptions, WaitToken, WaitTokenInfo } from "./wait-types.js";
 
 /**
  * Where triggers and run queries go. In a process that runs the engine (`mainspring start`,

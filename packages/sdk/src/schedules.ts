@@ -206,7 +206,9 @@ export function validateSchedule(
 function validateTimezone(timezone: string, where: string): string {
   try {
     if (typeof timezone !== "string" || timezone === "") throw new RangeError("empty");
-    return new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: timezone }).resolvedOptions().timeZone;
+    // Fix the case ("utc" -> "UTC") but keep a valid alias as written ("Asia/Kolkata", not ICU's "Asia/Calcutta").
+    return resolved.toLowerCase() === timezone.toLowerCase() ? resolved : timezone;
   } catch {
     throw new MainspringError(
       "INVALID_SCHEDULE",

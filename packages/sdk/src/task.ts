@@ -6,7 +6,7 @@ import {
   triggerAndWaitChild,
 } from "./child-runs.js";
 import { MainspringError } from "./errors.js";
-import { type Queue, registerQueue } from "./queue.js";
+import { getQueue, type Queue, registerQueue } from "./queue.js";
 import type { RetryOptions } from "./retry.js";
 import { getRuntime } from "./runtime.js";
 import type { BatchHandle, BatchItem, RunHandle, TaskRunContext, TriggerOptions } from "./types.js";
@@ -62,7 +62,11 @@ export interface TaskOptions<TId extends string, TPayload, TOutput, TInit = unkn
   }) => Promise<void> | void;
   catchError?: (params: CatchErrorParams<TPayload>) => Promise<CatchErrorResult> | CatchErrorResult;
   /** Called when the run starts waiting (it then leaves the worker). */
-  onWait?: (params: { payload: TPayload; ctx: TaskRunContext; wait: { type: string } }) => Promise<void> | void;
+  onWait?: (params: {
+    payload: TPayload;
+    ctx: TaskRunContext;
+    wait: { type: string };
+  }) => Promise<void> | void;
   /** Called when a run resumes after a wait, before it replays. */
   onResume?: (params: { payload: TPayload; ctx: TaskRunContext }) => Promise<void> | void;
   run: (payload: TPayload, params: RunParams<TInit>) => Promise<TOutput> | TOutput;
@@ -118,10 +122,21 @@ function register(options: TaskOptions<string, any, any, any>, schema?: PayloadS
       `Task id "${options.id}" is invalid: use 1-128 letters, digits, "-", "_", "." or "/"`,
     );
   }
-  if (options.maxDuration !== undefined && !(options.maxDuration >= 5)) {
+  const maxDuration = options.maxDuration;
+  if (
+    maxDuration !== undefined &&
+    !(Number.isInteger(maxDuration) && maxDuration >= 5 && maxDuration <= 2_073_600)
+  ) {
     throw new MainspringError(
       "CONFIG_INVALID",
-      `Task "${options.id}": maxDuration must be at least 5 seconds, got ${options.maxDuration}`,
+      `Task "${options.id}": maxDuration must be whole seconds from 5 to 2073600 (24 days), got ${maxDuration}`,
+    );
+  }
+  const attempts = options.retry?.maxAttempts;
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1 && attempts <= 100)) {
+    throw new MainspringError(
+      "CONFIG_INVALID",
+      `Task "${options.id}": retry.maxAttempts must be a whole number from 1 to 100, got ${attempts}`,
     );
   }
   const q = options.queue;
@@ -131,6 +146,12 @@ function register(options: TaskOptions<string, any, any, any>, schema?: PayloadS
     queueName = q.name;
   } else if (q) {
     queueName = q.name ?? queueName;
+    const existing = getQueue(queueName);
+    // `queue: { name: "shared" }` refers to a queue defined elsewhere; it does not reset its limits
+    if (existing && q.concurrencyLimit === undefined && q.totalConcurrencyLimit === undefined) {
+      registry.set(options.id, { id: options.id, options, schema, queueName, filePath: "", exportName: "" });
+      return;
+    }
     registerQueue({
       kind: "queue",
       name: queueName,

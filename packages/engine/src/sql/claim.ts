@@ -41,6 +41,13 @@ locked_keys as (
                coalesce(q.total_limit - q.running, 1000000), $3::int) as free
   from ms_queue_keys k join queues q on q.name = k.queue
   where k.queued > 0 and k.running < coalesce(q.concurrency_limit, 1000000)
+    -- keys whose queued runs are all backing off (or of tasks this worker lacks) must not
+    -- take the batch's places from keys that have work ready
+    and exists (
+      select 1 from ms_runs r
+      where r.queue = k.queue and r.concurrency_key = k.key and r.status = 'QUEUED'
+        and r.available_at <= now()
+        and r.task_id = any(array(select jsonb_array_elements_text($2::jsonb))))
   order by k.last_served
   limit $3::int
   for update of k skip locked

@@ -33,7 +33,8 @@ export async function promoteDelayedRuns(db: Queryable, limit = 1000): Promise<n
 const EXPIRE_TTL = /* sql */ `
 with due as (
   select id, status as was from ms_runs
-  where status in ('QUEUED', 'DELAYED') and ttl_expires_at <= now()
+  -- TTL is about starting late: a run that has started once (retrying, resumed, released) keeps going
+  where status in ('QUEUED', 'DELAYED') and ttl_expires_at <= now() and started_at is null
   limit $1::int
   for update skip locked
 ),

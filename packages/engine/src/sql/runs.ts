@@ -78,7 +78,7 @@ export async function listRunRows(
     params.push(createdAt, id);
     where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
   }
-  const limit = Math.min(Math.max(filter.limit ?? 25, 1), 100);
+  const limit = Math.min(Math.max(Math.floor(Number(filter.limit ?? 25)) || 25, 1), 100);
   params.push(limit + 1);
   const { rows } = await db.query<RunRow>(
     `select * from ms_runs ${where.length ? `where ${where.join(" and ")}` : ""}

@@ -98,9 +98,15 @@ export async function writeSchedule(
   return rows[0]!;
 }
 
-/** Deletes an imperative schedule (its slots go with it). Returns false when none matched. */
-export async function deleteImperative(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query("delete from ms_schedules where id = $1 and type = 'IMPERATIVE'", [id]);
+/**
+ * Deletes an imperative schedule, or a declarative one whose task no longer declares it (sync
+ * deactivated it); its slots go with it. Returns false when none matched.
+ */
+export async function deleteSchedule(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "delete from ms_schedules where id = $1 and (type = 'IMPERATIVE' or deactivated_by = 'sync')",
+    [id],
+  );
   return rowCount > 0;
 }
 

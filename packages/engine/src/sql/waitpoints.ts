@@ -93,7 +93,7 @@ export async function getWaitpoints(db: Queryable, ids: string[]): Promise<Waitp
  */
 export async function suspendRun(
   db: Db,
-  run: { id: string; attempt_id: string },
+  run: { id: string; attempt_id: string; metadata?: Record<string, unknown> | null },
   waitpointIds: string[],
 ): Promise<"waiting" | "requeued" | "fenced"> {
   return db.transaction(async (tx) => {
@@ -106,7 +106,7 @@ export async function suspendRun(
     const status = pending.length > 0 ? "WAITING" : "QUEUED";
     const moved = await tx.query<{ id: string }>(
       `with moved as (
-         update ms_runs r set status = $3, resuming = $3 = 'QUEUED',
+         update ms_runs r set status = $3, resuming = $3 = 'QUEUED', metadata = coalesce($5::jsonb, r.metadata),
            order_at = case when $3 = 'QUEUED' then r.created_at - interval '1000 years' else r.order_at end,
            available_at = now(), lease_owner = null, lease_expires_at = null, updated_at = now()
          where r.id = $1 and r.attempt_id = $2 and r.status = 'EXECUTING'
@@ -124,7 +124,13 @@ export async function suspendRun(
        ),
        ${APPLY_COUNTER_DELTAS}
        select id from moved`,
-      [run.id, run.attempt_id, status, JSON.stringify(pending)],
+      [
+        run.id,
+        run.attempt_id,
+        status,
+        JSON.stringify(pending),
+        run.metadata ? JSON.stringify(run.metadata) : null,
+      ],
     );
     if (moved.rows.length === 0) return "fenced";
     if (status === "QUEUED") await tx.query(`select pg_notify('${READY_CHANNEL}', '')`);

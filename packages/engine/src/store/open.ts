@@ -5,7 +5,10 @@ import { openPostgres } from "./postgres.js";
 export interface StoreOptions {
   /** PostgreSQL connection string; when absent the embedded PGlite store is used. */
   databaseUrl?: string;
-  /** Embedded store folder (default `./.mainspring`); ignored with `databaseUrl`. */
+  /**
+   * Embedded store folder; ignored with `databaseUrl`. Omitted: an in-memory store (tests).
+   * The CLI passes `./.mainspring` (or MAINSPRING_DATA_DIR).
+   */
   dataDir?: string;
   /** Embedded store only: fsync on commit. */
   durable?: boolean;

@@ -130,8 +130,8 @@ export class DurableRun implements DurableOps {
   async waitForToken(tokenId: string): Promise<{ ok: true; output: unknown } | { ok: false; error: Error }> {
     const { seq, entry } = this.next("waitForToken", tokenId);
     const wp = await getWaitpoint(this.deps.db, tokenId);
-    if (!wp || wp.type !== "TOKEN") {
-      throw new MainspringError("RUN_NOT_FOUND", `Wait token "${tokenId}" does not exist`);
+    if (wp?.type !== "TOKEN") {
+      throw new MainspringError("WAITPOINT_NOT_FOUND", `Wait token "${tokenId}" does not exist`);
     }
     if (!entry) await this.record(seq, "waitForToken", tokenId);
     if (wp.status === "COMPLETED") return { ok: true, output: parseStored(wp.output, wp.output_type) };

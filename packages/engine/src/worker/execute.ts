@@ -125,8 +125,9 @@ async function quietly(env: AttemptEnv, row: RunRow, hook: string, fn: () => unk
 
 /**
  * Runs one attempt of a claimed run: hooks, the run function under `maxDuration` and cancel,
- * then the retry decision. Returns the result for the completion batch, or undefined when the
- * run was canceled (its row is already final; nothing to record).
+ * then the retry decision, or a suspension on a wait. Returns the result for the completion
+ * batch; an attempt stopped by a cancel returns FAILED, which the completion fences out
+ * (the row was final before the attempt was aborted).
  */
 export async function executeAttempt(
   attempt: Attempt,
@@ -196,8 +197,11 @@ export async function executeAttempt(
         const serialized = output === undefined ? null : JSON.stringify(output);
         const bytes = serialized === null ? 0 : Buffer.byteLength(serialized);
         if (bytes > env.limits.maxOutputBytes) {
-          throw new AbortTaskRunError(
-            `Output of ${bytes} bytes exceeds the limit of ${env.limits.maxOutputBytes} bytes (OUTPUT_TOO_LARGE)`,
+          throw Object.assign(
+            new AbortTaskRunError(
+              `Output of ${bytes} bytes exceeds the limit of ${env.limits.maxOutputBytes} bytes (OUTPUT_TOO_LARGE)`,
+            ),
+            { code: "OUTPUT_TOO_LARGE" },
           );
         }
         if (o.onSuccess) await quietly(env, row, "onSuccess", () => o.onSuccess!({ payload, output, ctx }));

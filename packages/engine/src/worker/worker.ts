@@ -56,6 +56,8 @@ export class Worker {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
+  /** Free slots worth a claim statement at once; fewer wait COALESCE_MS for company. */
+  private readonly refillAt: number;
   private readonly active = new Map<string, Attempt>();
   private pendingResults: AttemptResult[] = [];
   private pendingLogs: LogLine[] = [];
@@ -68,6 +70,7 @@ export class Worker {
   private unlisteners: Array<() => Promise<void>> = [];
   private idleWaiters: Array<() => void> = [];
   private readonly settled = new Map<string, Promise<void>>();
+  private flushScheduled = false;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -77,6 +80,7 @@ export class Worker {
     this.batchSize = options.batchSize ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.refillAt = Math.max(1, Math.min(this.batchSize, Math.floor(this.concurrency / 4)));
   }
 
   get activeCount(): number {
@@ -109,8 +113,14 @@ export class Worker {
     while (!this.stopping) {
       let claimedFull = false;
       try {
-        const free = this.concurrency - this.active.size;
-        if (free > 0) {
+        let free = this.concurrency - this.active.size;
+        if (free > 0 && free < this.refillAt && this.active.size > 0) {
+          // Only a few slots are free and more attempts are about to finish: wait a moment
+          // so one claim statement fills many slots instead of one statement per slot.
+          await sleep(COALESCE_MS);
+          free = this.concurrency - this.active.size;
+        }
+        if (free > 0 && !this.stopping) {
           this.wakeRequested = false;
           const limit = Math.min(free, this.batchSize);
           const rows = await claimRuns(this.deps.db, {
@@ -184,18 +194,30 @@ export class Worker {
    */
   private finish(attempt: Attempt, result: AttemptResult | undefined): void {
     if (result?.status === "WAIT") {
-      void this.suspend(attempt, result.waitpoints ?? []);
+      void this.suspend(attempt, result);
       return;
     }
     if (result) this.pendingResults.push(result);
-    void this.flushResults();
+    // Flush on the next turn of the event loop, so attempts finishing in this turn (their
+    // timers fired together, say) share one completion statement.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        void this.flushResults();
+      });
+    }
   }
 
   /** Records a wait: the run leaves this worker and its slot is given back. */
-  private async suspend(attempt: Attempt, waitpoints: string[]): Promise<void> {
+  private async suspend(attempt: Attempt, result: AttemptResult): Promise<void> {
     for (let tries = 0; ; tries++) {
       try {
-        await suspendRun(this.deps.db, { id: attempt.row.id, attempt_id: attempt.attemptId }, waitpoints);
+        await suspendRun(
+          this.deps.db,
+          { id: attempt.row.id, attempt_id: attempt.attemptId, metadata: result.metadata },
+          result.waitpoints ?? [],
+        );
         break;
       } catch (error) {
         this.deps.onError(error, "suspend");
@@ -215,7 +237,9 @@ export class Worker {
       while (this.pendingResults.length > 0) {
         const batch = this.pendingResults;
         this.pendingResults = [];
-        await this.flushLogs();
+        // Logs go first so a run's lines are stored before it shows as finished; a failed log
+        // write loses those lines (reported), never the results.
+        await this.flushLogs().catch((e) => this.deps.onError(e, "logs"));
         for (let tries = 0; ; tries++) {
           try {
             await completeAttempts(this.deps.db, batch);
@@ -329,5 +353,8 @@ export class Worker {
     for (const unlisten of this.unlisteners) await unlisten();
   }
 }
+
+/** How long a claim for a few slots waits for more to free up (only while attempts run). */
+const COALESCE_MS = 5;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
