@@ -3,9 +3,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getTask } from "@mainspring/sdk";
+import { getTask, wait } from "@mainspring/sdk";
 import { describe, expect, it } from "vitest";
 import { loadProject } from "../packages/cli/src/discover.js";
+import { LATEST_VERSION, startEngine } from "../packages/engine/src/index.js";
 import { FIXTURE_CONFIG } from "./helpers/processes.js";
 
 const BIN = new URL("../packages/cli/bin/mainspring.js", import.meta.url).pathname;
@@ -36,7 +37,7 @@ describe("mainspring CLI", () => {
 
     const migrated = await cli(["--json", "migrate"], env);
     expect(migrated.code).toBe(0);
-    expect(JSON.parse(migrated.out)).toEqual({ applied: [1] });
+    expect(JSON.parse(migrated.out).applied.at(-1)).toBe(LATEST_VERSION);
 
     const ran = await cli(
       ["--json", "trigger", "mp-sleeper", "--payload", '{"ms":10}', "--tags", "cli,test", "--wait"],
@@ -60,7 +61,33 @@ describe("mainspring CLI", () => {
     const badJson = await cli(["trigger", "mp-sleeper", "--payload", "{oops"], env);
     expect(badJson.code).not.toBe(0);
     expect(badJson.err).toContain("not valid JSON");
-  }, 90_000);
+  }, 180_000);
+});
+
+describe("mainspring tokens", () => {
+  it("completes a wait token from the command line, and lists it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "mainspring-tokens-"));
+    let engine = await startEngine({ dataDir, worker: false, maintenance: false });
+    const token = await wait.createToken({ tags: ["cli"] });
+    await engine.stop();
+
+    const done = await cli(["tokens", "complete", token.id, "--data", '{"approved":true}'], {
+      MAINSPRING_DATA_DIR: dataDir,
+    });
+    expect(done.code).toBe(0);
+    expect(done.out).toContain(`completed ${token.id}`);
+    const listed = await cli(["--json", "tokens", "list", "--status", "COMPLETED"], {
+      MAINSPRING_DATA_DIR: dataDir,
+    });
+    expect(JSON.parse(listed.out).data.map((t: { id: string }) => t.id)).toEqual([token.id]);
+
+    engine = await startEngine({ dataDir, worker: false, maintenance: false });
+    expect(await wait.retrieveToken(token.id)).toMatchObject({
+      status: "COMPLETED",
+      output: { approved: true },
+    });
+    await engine.stop();
+  }, 60_000);
 });
 
 describe("task discovery", () => {

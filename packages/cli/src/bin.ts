@@ -3,6 +3,7 @@ import { migrateCommand } from "./commands/migrate.js";
 import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
 import { schedulesCommand } from "./commands/schedules.js";
+import { tokensCommand } from "./commands/tokens.js";
 import { triggerCommand } from "./commands/trigger.js";
 
 const program = new Command("mainspring")
@@ -24,6 +25,7 @@ program
   .action(() => migrateCommand(program.opts()));
 triggerCommand(program);
 runsCommand(program);
+tokensCommand(program);
 schedulesCommand(program);
 
 program.parseAsync().catch((error) => {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { rescueExpiredLeases } from "./sql/leases.js";
 import { expireRuns, nextDueInMs, promoteDelayedRuns } from "./sql/maintenance.js";
 import type { Db } from "./store/db.js";
@@ -39,14 +40,25 @@ export class Maintenance {
     if (!this.stopped && inMs < (this.options.intervalMs ?? 1000)) this.schedule(Math.max(0, inMs));
   }
 
+  /**
+   * Runs in the async context the maintenance was created in. `poke` is called from inside
+   * runs (a delayed trigger, a wait); without this, its timer would carry that run's context
+   * and every later pass would act as if it were inside the run.
+   */
+  private readonly inOwnContext = AsyncLocalStorage.snapshot();
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.pass().finally(() => {
-        this.running = undefined;
-      });
-    }, ms);
+    this.timer = setTimeout(
+      () =>
+        this.inOwnContext(() => {
+          this.running = this.pass().finally(() => {
+            this.running = undefined;
+          });
+        }),
+      ms,
+    );
     this.timer.unref();
   }
 

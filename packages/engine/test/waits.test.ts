@@ -253,6 +253,34 @@ for (const makeStore of STORES) {
       expect((await wait.retrieveToken(token.id)).status).toBe("TIMED_OUT");
     });
 
+    it("a token completed after its timeout changes nothing: the run resumed once, timed out", async () => {
+      const token = await wait.createToken({ timeout: "1s" });
+      const handle = await tokenWaiter.trigger({ token: token.id });
+      const run = await finished(handle.id);
+      await wait.completeToken(token, { approved: true });
+      expect(run.output).toEqual({ timedOut: true, isTimeoutError: true });
+      expect(await runs.retrieve(handle.id)).toMatchObject({ status: "COMPLETED", output: run.output });
+      expect((await wait.retrieveToken(token.id)).status).toBe("TIMED_OUT");
+    });
+
+    it("a token completed while the run suspends, many times over, resumes each run exactly once", async () => {
+      // Completion races the suspension: the FOR SHARE lock in suspendRun decides the order.
+      const tokens = await Promise.all(Array.from({ length: 20 }, () => wait.createToken({})));
+      const handles = await Promise.all(tokens.map((t) => tokenWaiter.trigger({ token: t.id })));
+      await Promise.all(
+        tokens.map((t, i) =>
+          new Promise((r) => setTimeout(r, i * 3)).then(() => wait.completeToken(t, { approved: true })),
+        ),
+      );
+      const done = await Promise.all(handles.map((h) => finished(h.id)));
+      expect(done.every((r) => r.status === "COMPLETED" && r.attemptCount === 1)).toBe(true);
+      const { rows } = await db.query<{ n: number }>(
+        `select count(*)::int as n from ms_journal where run_id = any(array(select jsonb_array_elements_text($1::jsonb)))`,
+        [JSON.stringify(handles.map((h) => h.id))],
+      );
+      expect(rows[0]!.n).toBe(20); // one journal entry per run: nobody replayed a second wait
+    });
+
     it("idempotent tokens: the same key gives the same token", async () => {
       const a = await wait.createToken({ idempotencyKey: `tok-${store.name}` });
       const b = await wait.createToken({ idempotencyKey: `tok-${store.name}` });
@@ -281,16 +309,19 @@ for (const makeStore of STORES) {
       expect(children.data.find((c) => c.parentId === ok.id)).toBeDefined();
     });
 
-    it("batchTriggerAndWait returns every child's result in input order", async () => {
-      const run = await finished((await fanOut.trigger({ count: 25 })).id, 40_000);
+    it("batchTriggerAndWait of 1,000 children returns every result in input order; one failure fails no other", async () => {
+      const run = await finished((await fanOut.trigger({ count: 1000 })).id, 100_000);
       expect(run.error).toBeUndefined();
       const out = run.output as { outputs: unknown[]; mixed: unknown[]; batchId: string };
-      expect(out.outputs).toEqual(Array.from({ length: 25 }, (_, n) => (n === 3 ? "failed" : n * 2)));
+      expect(out.outputs).toEqual(Array.from({ length: 1000 }, (_, n) => (n === 3 ? "failed" : n * 2)));
       expect(out.mixed).toEqual(["ABC", 10]);
       expect(out.batchId).toMatch(/^batch_/);
-      const batchRuns = await runs.list({ batch: out.batchId, limit: 100 });
-      expect(batchRuns.data).toHaveLength(25);
-    }, 60_000);
+      const { rows } = await db.query<{ n: number }>(
+        "select count(*)::int as n from ms_runs where batch_id = $1",
+        [out.batchId],
+      );
+      expect(rows[0]!.n).toBe(1000);
+    }, 120_000);
 
     it("replay that diverges from the journal fails the run with a clear error", async () => {
       flip = false;
