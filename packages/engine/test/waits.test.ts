@@ -2,17 +2,7 @@
  * Durable waits on every store driver: durations, tokens, child runs and batches, the
  * journal and replay, and what a waiting run costs (no slot).
  */
-import {
-  batch,
-  metadata,
-  queue,
-  runs,
-  SubtaskUnwrapError,
-  step,
-  task,
-  WaitpointTimeoutError,
-  wait,
-} from "@mainspring/sdk";
+import { batch, metadata, queue, runs, step, task, WaitpointTimeoutError, wait } from "@mainspring/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, startEngine } from "../src/index.js";
 import type { Db } from "../src/store/db.js";
