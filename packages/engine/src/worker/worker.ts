@@ -29,6 +29,11 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Poll interval when no notification arrives (fallback). Default 1 s. */
   pollIntervalMs?: number;
+  /**
+   * Claim statements in flight at once (default 2 on PostgreSQL, 1 on PGlite). Claims that
+   * run in parallel skip each other's locked keys and runs, so they never wait on each other.
+   */
+  claimers?: number;
   /** Only these queues (default: every queue of the tasks this process knows). */
   queues?: string[];
 }
@@ -62,7 +67,12 @@ export class Worker {
   private pendingResults: AttemptResult[] = [];
   private pendingLogs: LogLine[] = [];
   private completing: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
+  /** Slots a claim statement in flight may fill. */
+  private reserved = 0;
+  private readonly claimers: number;
+  /** Attempts whose function is still running (active also holds ones awaiting their commit). */
+  private executing = 0;
   private wakeRequested = false;
   private stopping = false;
   private loopDone: Promise<void> | undefined;
@@ -81,6 +91,8 @@ export class Worker {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.refillAt = Math.max(1, Math.min(this.batchSize, Math.floor(this.concurrency / 4)));
+    // PGlite runs one statement at a time, so a second claim loop would only queue behind the first.
+    this.claimers = options.claimers ?? (deps.db.kind === "postgres" ? 2 : 1);
   }
 
   get activeCount(): number {
@@ -100,29 +112,46 @@ export class Worker {
     };
     every(Math.max(100, Math.floor(this.leaseMs / 3)), () => this.heartbeat());
     every(500, () => this.flushSideWrites());
-    this.loopDone = this.loop();
+    this.loopDone = Promise.all(Array.from({ length: this.claimers }, () => this.loop())).then(() => {});
   }
 
   /** Asks the claim loop to look for work now (after a local trigger or a notification). */
   wake(): void {
     this.wakeRequested = true;
-    this.wakeUp?.();
+    for (const waker of this.wakers) waker();
+  }
+
+  /**
+   * A slot frees when its attempt's function returns, not when the result is committed: the
+   * queue limits are enforced by the database counters, which only move at completion, so
+   * claiming ahead of the completion commit cannot break them. Results waiting to be written
+   * are capped at one worker's worth, so a slow database slows claims down.
+   */
+  private freeSlots(): number {
+    if (this.pendingResults.length >= this.concurrency) return 0;
+    return this.concurrency - this.executing - this.reserved;
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
       let claimedFull = false;
+      let claimed = false;
+      let reserved = 0;
       try {
-        let free = this.concurrency - this.active.size;
-        if (free > 0 && free < this.refillAt && this.active.size > 0) {
+        let free = this.freeSlots();
+        if (free > 0 && free < this.refillAt && this.executing > 0) {
           // Only a few slots are free and more attempts are about to finish: wait a moment
           // so one claim statement fills many slots instead of one statement per slot.
           await sleep(COALESCE_MS);
-          free = this.concurrency - this.active.size;
+          free = this.freeSlots();
         }
         if (free > 0 && !this.stopping) {
           this.wakeRequested = false;
           const limit = Math.min(free, this.batchSize);
+          // Slots being claimed by this loop are reserved, so parallel claim loops never
+          // take more runs than the worker's concurrency.
+          reserved = limit;
+          this.reserved += reserved;
           const rows = await claimRuns(this.deps.db, {
             queues: this.options.queues ?? allQueues().map((q) => q.name),
             taskIds: allTasks().map((t) => t.id),
@@ -130,28 +159,37 @@ export class Worker {
             workerId: this.id,
             leaseMs: this.leaseMs,
           });
+          this.reserved -= reserved;
+          reserved = 0;
+          claimed = true;
           for (const row of rows) this.begin(row);
           claimedFull = rows.length === limit;
         }
       } catch (error) {
+        this.reserved -= reserved;
         this.deps.onError(error, "claim");
         await sleep(Math.min(this.pollIntervalMs, 1000));
       }
-      if (claimedFull || (this.wakeRequested && this.active.size < this.concurrency)) continue;
+      // Loop again at once only after a claim statement ran (it awaited): a loop that found no
+      // free slot (another loop reserved them) must wait, or it would spin without yielding.
+      if (claimed && (claimedFull || (this.wakeRequested && this.freeSlots() > 0))) continue;
+      let waker: (() => void) | undefined;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.pollIntervalMs);
-        this.wakeUp = () => {
+        waker = () => {
           clearTimeout(timer);
           resolve();
         };
+        this.wakers.add(waker);
       });
-      this.wakeUp = undefined;
+      this.wakers.delete(waker!);
     }
   }
 
   private begin(row: RunRow): void {
     const attempt = new Attempt(row);
     this.active.set(row.id, attempt);
+    this.executing++;
     const def = getTask(row.task_id);
     const work = def
       ? executeAttempt(attempt, def, {
@@ -193,6 +231,8 @@ export class Worker {
    * attempt was aborted), so there is no special case here.
    */
   private finish(attempt: Attempt, result: AttemptResult | undefined): void {
+    this.executing--;
+    if (!this.stopping) this.wake();
     if (result?.status === "WAIT") {
       void this.suspend(attempt, result);
       return;
@@ -333,7 +373,7 @@ export class Worker {
   async stop(graceMs = 30_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.wakeUp?.();
+    this.wake();
     await this.loopDone;
     if (this.active.size > 0) {
       await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(graceMs)]);
