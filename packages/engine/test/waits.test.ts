@@ -141,6 +141,16 @@ const gatedWaiter = task({
   run: async (payload: { token: string }) => (await wait.forToken(payload.token)).ok,
 });
 const quick = task({ id: "quick", queue: oneAtATime, run: async () => "ran while the other waited" });
+const freeTierQueue = queue({ name: "free-tier-like", concurrencyLimit: 1 });
+const longWait = task({
+  id: "long-wait",
+  queue: freeTierQueue,
+  run: async () => {
+    await wait.for({ hours: 1 });
+    return "an hour later";
+  },
+});
+const nextInLine = task({ id: "next-in-line", queue: freeTierQueue, run: async () => "started at once" });
 
 for (const makeStore of STORES) {
   const store: TestStore = makeStore();
@@ -330,6 +340,19 @@ for (const makeStore of STORES) {
       expect(other.output).toBe("ran while the other waited");
       await wait.completeToken(token, null);
       expect((await finished(waiter.id)).output).toBe(true);
+    });
+
+    it("limit 1 per key: while the first run waits an hour, the key's next run starts at once", async () => {
+      const first = await longWait.trigger(undefined, { concurrencyKey: "workspace-1" });
+      await statusIs(first.id, "WAITING");
+      const started = Date.now();
+      const next = await finished(
+        (await nextInLine.trigger(undefined, { concurrencyKey: "workspace-1" })).id,
+      );
+      expect(next.output).toBe("started at once");
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect((await runs.retrieve(first.id)).status).toBe("WAITING");
+      await runs.cancel(first.id);
     });
 
     it("cancelling a waiting run cancels it and its waits", async () => {
