@@ -22,21 +22,13 @@ import {
   type WaitTokenInfo,
 } from "@mainspring/sdk";
 import { newId } from "./ids.js";
-import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, type Limits, MAX_TAGS } from "./limits.js";
 import { Maintenance, type MaintenanceOptions } from "./maintenance.js";
 import { migrate } from "./migrations/index.js";
 import { ScheduleService } from "./schedules.js";
 import { type QueueStats, queueStats, setQueuePaused, syncQueues } from "./sql/queues.js";
 import { toRun } from "./sql/rows.js";
-import {
-  addRunTags,
-  cancelRunRow,
-  getRunRow,
-  getRunTags,
-  listLogs,
-  listRunRows,
-  rescheduleRunRow,
-} from "./sql/runs.js";
+import { addRunTags, cancelRunRow, getRunRow, listLogs, listRunRows, rescheduleRunRow } from "./sql/runs.js";
 import type { Db } from "./store/db.js";
 import { openStore, type StoreOptions } from "./store/open.js";
 import { tagsSchema } from "./trigger-options.js";
@@ -277,17 +269,21 @@ export class Engine implements TaskRuntime {
   }
 
   async addTags(runId: string, tags: string[]): Promise<void> {
-    const existing = await getRunTags(this.db, runId);
-    if (!existing) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
-    const merged = [...new Set([...existing, ...tags])];
-    const check = tagsSchema.safeParse(merged);
+    const check = tagsSchema.safeParse(tags);
     if (!check.success) {
       throw new MainspringError(
         "INVALID_OPTIONS",
         `Cannot add tags to run "${runId}": ${check.error.issues[0]?.message}`,
       );
     }
-    await addRunTags(this.db, runId, tags);
+    const result = await addRunTags(this.db, runId, check.data, MAX_TAGS);
+    if (result === undefined) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
+    if (result === "limit") {
+      throw new MainspringError(
+        "INVALID_OPTIONS",
+        `Cannot add tags to run "${runId}": a run can have at most ${MAX_TAGS} tags`,
+      );
+    }
   }
 
   logs(runId: string) {

@@ -598,6 +598,23 @@ for (const makeStore of STORES) {
       expect(failed.error?.message).toBe("poison payload");
     });
 
+    it("tags.add cannot pass 10 tags, even from concurrent calls", async () => {
+      const handle = await echo.trigger(
+        { value: "tags" },
+        { tags: Array.from({ length: 8 }, (_, i) => `t${i}`) },
+      );
+      const results = await Promise.allSettled([
+        engine.addTags(handle.id, ["a1", "a2"]),
+        engine.addTags(handle.id, ["b1", "b2"]),
+      ]);
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      expect(results.find((r) => r.status === "rejected")).toMatchObject({
+        reason: { code: "INVALID_OPTIONS" },
+      });
+      expect((await runs.retrieve(handle.id)).tags).toHaveLength(10);
+      await expect(engine.addTags("run_nope", ["x"])).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+    });
+
     it("stores metadata, logs and added tags", async () => {
       const handle = await meta.trigger(undefined, { metadata: { origin: "test" }, tags: ["base"] });
       const run = await finished(handle.id);

@@ -5,8 +5,6 @@ declare const idempotencyKeyBrand: unique symbol;
 /** A key made by `idempotencyKeys.create`; a plain string is not one. */
 export type IdempotencyKey = string & { [idempotencyKeyBrand]: true };
 
-const made = new Set<string>();
-
 export type IdempotencyKeyScope = "run" | "attempt" | "global";
 
 function hashKey(parts: string[]): string {
@@ -29,14 +27,16 @@ export const idempotencyKeys = {
     const scopeRun = currentRun();
     if (scopeRun && scope === "run") parts.push(scopeRun.ctx.run.id);
     if (scopeRun && scope === "attempt") parts.push(scopeRun.ctx.run.id, String(scopeRun.ctx.attempt.number));
-    const hashed = hashKey(parts);
-    made.add(hashed);
-    return hashed as IdempotencyKey;
+    return hashKey(parts) as IdempotencyKey;
   },
 };
 
+/**
+ * A finished key is a SHA-256 hex digest (what `create` returns, in this process or another);
+ * Trigger.dev's SDK uses the same test. Remembering created keys instead would grow forever.
+ */
 export function isIdempotencyKey(value: unknown): value is IdempotencyKey {
-  return typeof value === "string" && made.has(value);
+  return typeof value === "string" && /^[0-9a-f]{64}$/.test(value);
 }
 
 /**

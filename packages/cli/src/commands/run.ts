@@ -1,7 +1,15 @@
 import { allQueues } from "@mainspring/sdk";
 import { type GlobalOptions, openEngine } from "./shared.js";
 
-const GRACE_MS = Number(process.env.MAINSPRING_SHUTDOWN_GRACE_MS ?? 30_000);
+function graceMs(): number {
+  const raw = process.env.MAINSPRING_SHUTDOWN_GRACE_MS;
+  if (raw === undefined || raw === "") return 30_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`MAINSPRING_SHUTDOWN_GRACE_MS must be a whole number of milliseconds, got "${raw}"`);
+  }
+  return value;
+}
 
 /**
  * `mainspring start` and `mainspring worker`: run until SIGTERM/SIGINT, then drain (running
@@ -9,6 +17,7 @@ const GRACE_MS = Number(process.env.MAINSPRING_SHUTDOWN_GRACE_MS ?? 30_000);
  * A second signal exits at once.
  */
 export async function runCommand(opts: GlobalOptions, mode: "start" | "worker"): Promise<void> {
+  const GRACE_MS = graceMs();
   const { engine, project } = await openEngine(opts);
   const store =
     engine.db.kind === "pglite"

@@ -150,15 +150,29 @@ export async function rescheduleRunRow(
   return rowCount > 0;
 }
 
-/** Adds tags (deduplicated, order kept); returns the resulting tag list. */
-export async function addRunTags(db: Queryable, id: string, tags: string[]): Promise<string[] | undefined> {
-  const { rows } = await db.query<{ tags: string[] }>(
-    `with updated as (
-       update ms_runs set tags = array(
-           select t from unnest(tags || array(select jsonb_array_elements_text($2::jsonb))) with ordinality as u(t, n)
-           group by t order by min(n)),
-         updated_at = now()
-       where id = $1 returning id, tags, created_at
+/**
+ * Adds tags (deduplicated, order kept) in one statement, so concurrent calls cannot pass the
+ * limit between a read and a write. Returns the resulting tags, `"limit"` if the result would
+ * have more than `maxTags`, or undefined if the run does not exist.
+ */
+export async function addRunTags(
+  db: Queryable,
+  id: string,
+  tags: string[],
+  maxTags: number,
+): Promise<string[] | "limit" | undefined> {
+  const { rows } = await db.query<{ tags: string[] | null; found: boolean }>(
+    `with merged as (
+       select r.id, r.created_at, array(
+           select t from unnest(r.tags || array(select jsonb_array_elements_text($2::jsonb))) with ordinality as u(t, n)
+           group by t order by min(n)) as tags
+       from ms_runs r where r.id = $1
+       for update
+     ),
+     updated as (
+       update ms_runs r set tags = m.tags, updated_at = now()
+       from merged m where r.id = m.id and cardinality(m.tags) <= $3
+       returning r.id, r.tags, r.created_at
      ),
      indexed as (
        insert into ms_run_tags (tag, run_id, created_at)
@@ -166,15 +180,12 @@ export async function addRunTags(db: Queryable, id: string, tags: string[]): Pro
        on conflict do nothing
        returning 1
      )
-     select tags from updated`,
-    [id, JSON.stringify(tags)],
+     select (select tags from updated) as tags, exists (select 1 from merged) as found`,
+    [id, JSON.stringify(tags), maxTags],
   );
-  return rows[0]?.tags;
-}
-
-export async function getRunTags(db: Queryable, id: string): Promise<string[] | undefined> {
-  const { rows } = await db.query<{ tags: string[] }>("select tags from ms_runs where id = $1", [id]);
-  return rows[0]?.tags;
+  const row = rows[0];
+  if (!row?.found) return undefined;
+  return row.tags ?? "limit";
 }
 
 /** Writes metadata of executing runs (the periodic flush); fenced by attempt id. */
