@@ -12,8 +12,8 @@ import {
   validateSchedule,
 } from "@mainspring/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeCron } from "../src/cron.js";
 import { type Engine, startEngine } from "../src/index.js";
-import { describeCron } from "../src/schedules.js";
 import type { Db } from "../src/store/db.js";
 import { openPostgres } from "../src/store/postgres.js";
 import {

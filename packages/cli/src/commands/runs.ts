@@ -1,6 +1,6 @@
 import type { Run, RunStatus } from "@mainspring/sdk";
 import type { Command } from "commander";
-import { type GlobalOptions, openEngine, print } from "./shared.js";
+import { type GlobalOptions, print, withEngine } from "./shared.js";
 
 const list = (v: string) => v.split(",").filter(Boolean);
 
@@ -11,17 +11,6 @@ function row(run: Run): string {
 
 export function runsCommand(program: Command): void {
   const runsCmd = program.command("runs").description("inspect and manage runs");
-  const withEngine = async <T>(
-    fn: (engine: Awaited<ReturnType<typeof openEngine>>["engine"]) => Promise<T>,
-  ) => {
-    const { engine } = await openEngine(program.opts<GlobalOptions>(), { worker: false, maintenance: false });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  };
-
   runsCmd
     .command("list")
     .option("--status <statuses>", "comma-separated statuses", list)
@@ -30,7 +19,7 @@ export function runsCommand(program: Command): void {
     .option("--limit <n>", "page size (max 100)", Number, 25)
     .option("--after <cursor>", "cursor from the previous page")
     .action(async (o) => {
-      const page = await withEngine((e) =>
+      const page = await withEngine(program.opts<GlobalOptions>(), (e) =>
         e.listRuns({
           status: o.status as RunStatus[] | undefined,
           taskIdentifier: o.task,
@@ -47,7 +36,7 @@ export function runsCommand(program: Command): void {
     });
 
   runsCmd.command("get <runId>").action(async (id: string) => {
-    const { run, logs } = await withEngine(async (e) => ({
+    const { run, logs } = await withEngine(program.opts<GlobalOptions>(), async (e) => ({
       run: await e.retrieveRun(id),
       logs: await e.logs(id),
     }));
@@ -65,12 +54,12 @@ export function runsCommand(program: Command): void {
   });
 
   runsCmd.command("cancel <runId>").action(async (id: string) => {
-    const result = await withEngine((e) => e.cancelRun(id));
+    const result = await withEngine(program.opts<GlobalOptions>(), (e) => e.cancelRun(id));
     print(program.opts(), result, () => `canceled ${id}`);
   });
 
   runsCmd.command("replay <runId>").action(async (id: string) => {
-    const result = await withEngine((e) => e.replayRun(id));
+    const result = await withEngine(program.opts<GlobalOptions>(), (e) => e.replayRun(id));
     print(program.opts(), result, () => `replayed as ${result.id}`);
   });
 }

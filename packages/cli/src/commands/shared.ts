@@ -29,6 +29,16 @@ export async function openEngine(
   return { engine, project };
 }
 
+/** Runs `fn` with a trigger-only engine (no worker, no maintenance), then stops it. */
+export async function withEngine<T>(opts: GlobalOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const { engine } = await openEngine(opts, { worker: false, maintenance: false });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.stop();
+  }
+}
+
 export function print(opts: GlobalOptions, value: unknown, human: () => string): void {
   console.log(opts.json ? JSON.stringify(value, null, 2) : human());
 }

@@ -1,6 +1,6 @@
 import type { WaitTokenStatus } from "@mainspring/sdk";
 import { type Command, InvalidArgumentError } from "commander";
-import { type GlobalOptions, openEngine, print } from "./shared.js";
+import { type GlobalOptions, print, withEngine } from "./shared.js";
 
 function json(value: string): unknown {
   try {
@@ -13,24 +13,13 @@ function json(value: string): unknown {
 /** `mainspring tokens list|get|complete`: wait tokens from the command line. */
 export function tokensCommand(program: Command): void {
   const tokens = program.command("tokens").description("inspect and complete wait tokens");
-  const withEngine = async <T>(
-    fn: (engine: Awaited<ReturnType<typeof openEngine>>["engine"]) => Promise<T>,
-  ) => {
-    const { engine } = await openEngine(program.opts<GlobalOptions>(), { worker: false, maintenance: false });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  };
-
   tokens
     .command("list")
     .option("--status <status>", "WAITING, COMPLETED or TIMED_OUT")
     .option("--tag <tag>", "only tokens with this tag")
     .option("--limit <n>", "page size (max 100)", Number, 25)
     .action(async (o) => {
-      const page = await withEngine((e) =>
+      const page = await withEngine(program.opts<GlobalOptions>(), (e) =>
         e.listTokens({ status: o.status as WaitTokenStatus | undefined, tags: o.tag, limit: o.limit }),
       );
       print(program.opts(), page, () =>
@@ -41,7 +30,7 @@ export function tokensCommand(program: Command): void {
     });
 
   tokens.command("get <tokenId>").action(async (id: string) => {
-    const token = await withEngine((e) => e.retrieveToken(id));
+    const token = await withEngine(program.opts<GlobalOptions>(), (e) => e.retrieveToken(id));
     print(program.opts(), token, () => JSON.stringify(token, null, 2));
   });
 
@@ -50,7 +39,7 @@ export function tokensCommand(program: Command): void {
     .description("complete a token; the runs waiting on it resume")
     .option("-d, --data <json>", "data the waiting runs receive", json)
     .action(async (id: string, o) => {
-      const result = await withEngine((e) => e.completeToken(id, o.data));
+      const result = await withEngine(program.opts<GlobalOptions>(), (e) => e.completeToken(id, o.data));
       print(program.opts(), result, () => `completed ${id}`);
     });
 }

@@ -4,6 +4,7 @@ import {
   type ChildRequest,
   type CreateTokenOptions,
   type DurableOps,
+  FINAL_STATUSES,
   type MainspringConfig,
   MainspringError,
   RunCanceledError,
@@ -215,15 +216,7 @@ export class DurableRun implements DurableOps {
   }
 }
 
-const FINAL = new Set([
-  "COMPLETED",
-  "FAILED",
-  "CANCELED",
-  "CRASHED",
-  "SYSTEM_FAILURE",
-  "EXPIRED",
-  "TIMED_OUT",
-]);
+const FINAL = new Set<string>(FINAL_STATUSES);
 
 function isFinal(row: RunRow | undefined): boolean {
   return row !== undefined && FINAL.has(row.status);
