@@ -120,7 +120,7 @@ export function prepareRun(
       parent_run_id: parent?.ctx.run.id ?? null,
       root_run_id: parent ? (parent.ctx.run.rootTaskRunId ?? parent.ctx.run.id) : null,
       batch_id: ctx.batchId ?? null,
-      depth: parent ? 1 : 0,
+      depth: parent ? parent.depth + 1 : 0,
     },
   };
 }

@@ -306,7 +306,13 @@ for (const makeStore of STORES) {
       expect(failed.output).toMatchObject({ ok: false, unwrapError: "SubtaskUnwrapError" });
       expect((failed.output as { message: string }).message).toContain("child 21 failed");
       const children = await runs.list({ taskIdentifier: "child", limit: 100 });
-      expect(children.data.find((c) => c.parentId === ok.id)).toBeDefined();
+      const mine = children.data.find((c) => c.parentId === ok.id);
+      expect(mine).toBeDefined();
+      const { rows } = await db.query<{ depth: number; root_run_id: string }>(
+        "select depth, root_run_id from ms_runs where id = $1",
+        [mine!.id],
+      );
+      expect(rows[0]).toEqual({ depth: 1, root_run_id: ok.id });
     });
 
     it("batchTriggerAndWait of 1,000 children returns every result in input order; one failure fails no other", async () => {

@@ -10,6 +10,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  */
 export interface RunScope {
   ctx: TaskRunContext;
+  /** How deep the run is in its tree: 0 for a root run, parent's depth + 1 for a child. */
+  depth: number;
   signal: AbortSignal;
   metadata: RunMetadata;
   /** Marks metadata as changed; the executor persists it (batched, and at the attempt's end). */

@@ -140,6 +140,7 @@ export async function executeAttempt(
   const signal = attempt.controller.signal;
   const scope: RunScope = {
     ctx,
+    depth: row.depth,
     signal,
     metadata: attempt.metadata,
     metadataChanged: () => {
