@@ -30,8 +30,8 @@ export interface WorkerOptions {
   /** Poll interval when no notification arrives (fallback). Default 1 s. */
   pollIntervalMs?: number;
   /**
-   * Claim statements in flight at once (default 2 on PostgreSQL, 1 on PGlite). Claims that
-   * run in parallel skip each other's locked keys and runs, so they never wait on each other.
+   * Claim statements in flight at once (default 1). Claims that run in parallel skip each
+   * other's locked keys and runs, so they never wait on each other.
    */
   claimers?: number;
   /** Only these queues (default: every queue of the tasks this process knows). */
@@ -91,8 +91,10 @@ export class Worker {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.refillAt = Math.max(1, Math.min(this.batchSize, Math.floor(this.concurrency / 4)));
-    // PGlite runs one statement at a time, so a second claim loop would only queue behind the first.
-    this.claimers = options.claimers ?? (deps.db.kind === "postgres" ? 2 : 1);
+    // One by default: a second loop measured no throughput gain here (docs/benchmarks.md) and
+    // doubles the claim statements an idle worker sends per wake-up. On PGlite a second loop
+    // would only queue behind the first (one statement at a time).
+    this.claimers = Math.max(1, options.claimers ?? 1);
   }
 
   get activeCount(): number {
