@@ -134,6 +134,27 @@ const drifting = task({
   },
 });
 
+const slowChild = task({
+  id: "slow-child",
+  run: async (payload: { ms: number }, { signal }) => {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, payload.ms);
+      signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    return "child done";
+  },
+});
+const patientParent = task({
+  id: "patient-parent",
+  run: async () => {
+    const result = await slowChild.triggerAndWait({ ms: 1500 });
+    return result.ok ? result.output : `false failure: ${(result.error as Error).message}`;
+  },
+});
+
 const oneAtATime = queue({ name: "one-at-a-time", concurrencyLimit: 1 });
 const gatedWaiter = task({
   id: "gated-waiter",
@@ -371,6 +392,23 @@ for (const makeStore of STORES) {
       expect(rows).toHaveLength(0);
       await wait.completeToken(token, { approved: true });
       expect((await runs.retrieve(handle.id)).status).toBe("CANCELED");
+    });
+
+    it("a graceful stop that releases a running child does not wake its parent with a false failure", async () => {
+      const parentRun = await patientParent.trigger(undefined);
+      const child = await waitFor(async () => {
+        const page = await runs.list({ taskIdentifier: "slow-child", status: "EXECUTING" });
+        return page.data.find((r) => r.parentId === parentRun.id);
+      });
+      await engine.stop(100); // the child is released back to the queue, its attempt not counted
+      const status = async (id: string) =>
+        (await db.query<{ status: string }>("select status from ms_runs where id = $1", [id])).rows[0]?.status;
+      expect(await status(child.id)).toBe("QUEUED");
+      expect(await status(parentRun.id)).toBe("WAITING");
+      engine = await startEngine({ db, worker: { concurrency: 10 }, maintenance: { intervalMs: 100 } });
+      const parent = await finished(parentRun.id);
+      expect(parent.output).toBe("child done");
+      expect((await runs.retrieve(child.id)).attemptCount).toBe(1);
     });
 
     it("a wait survives an engine restart", async () => {

@@ -109,9 +109,6 @@ canceled as (
   from before b where r.id = b.id
   returning r.id, r.queue, r.concurrency_key, b.was
 ),
-unblocked as (
-  delete from ms_run_waits w using canceled c where w.run_id = c.id returning 1
-),
 deltas as (
   select queue, concurrency_key as key,
          case when was = 'EXECUTING' then -1 else 0 end as d_running,
@@ -126,7 +123,11 @@ select c.was from canceled c left join notify on true`;
 
 export async function cancelRunRow(db: Queryable, id: string): Promise<RunStatus | undefined> {
   const { rows } = await db.query<{ was: RunStatus }>(CANCEL, [id, JSON.stringify(CANCELABLE)]);
-  return rows[0]?.was;
+  const was = rows[0]?.was;
+  // A separate statement, so it sees wait rows a suspension committed while the cancel waited
+  // for the run's lock (one statement's snapshot would predate them).
+  if (was !== undefined) await db.query("delete from ms_run_waits where run_id = $1", [id]);
+  return was;
 }
 
 /** Moves a DELAYED run's start; returns false if the run is not DELAYED. */

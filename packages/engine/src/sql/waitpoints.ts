@@ -223,12 +223,14 @@ export async function dueWaitpoints(db: Queryable, limit = 500): Promise<Waitpoi
   return rows.map((r) => ({ id: r.id, status: r.type === "TOKEN" ? "TIMED_OUT" : "COMPLETED" }));
 }
 
-/** Open RUN waitpoints on these child runs (to complete right after the children finish). */
+/** Open RUN waitpoints on these child runs, if the children really reached a final status. */
 export async function childWaitpoints(db: Queryable, runIds: string[]): Promise<string[]> {
   if (runIds.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
-    `select id from ms_waitpoints
-     where type = 'RUN' and status = 'WAITING' and run_id = any(array(select jsonb_array_elements_text($1::jsonb)))`,
+    `select w.id from ms_waitpoints w join ms_runs r on r.id = w.run_id
+     where w.type = 'RUN' and w.status = 'WAITING'
+       and w.run_id = any(array(select jsonb_array_elements_text($1::jsonb)))
+       and r.status in ('COMPLETED', 'FAILED', 'CANCELED', 'CRASHED', 'SYSTEM_FAILURE', 'EXPIRED', 'TIMED_OUT')`,
     [JSON.stringify(runIds)],
   );
   return rows.map((r) => r.id);

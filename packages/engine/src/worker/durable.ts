@@ -171,6 +171,13 @@ export class DurableRun implements DurableOps {
         return p;
       });
       const created = await this.deps.db.transaction(async (tx) => {
+        // The parent's row first, as cancel and rescue lock it before any counter row: the
+        // children's counter upserts come after, so the two orders cannot deadlock.
+        const owner = await tx.query(
+          "select 1 from ms_runs where id = $1 and attempt_id = $2 and status = 'EXECUTING' for update",
+          [this.row.id, this.row.attempt_id],
+        );
+        if (owner.rows.length === 0) throw new RunCanceledError();
         const handles = await insertPreparedIn(tx, prepared, batchId);
         const points = handles.map((h) => ({ runId: h.id, waitpoint: newId("waitpoint") }));
         await insertWaitpoints(

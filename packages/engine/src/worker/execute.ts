@@ -38,6 +38,8 @@ export class Attempt {
   readonly controller = new AbortController();
   readonly metadata: Record<string, JsonValue>;
   metadataDirty = false;
+  /** The attempt's function has returned (its result may still await its commit). */
+  returned = false;
   /** Settles when a durable operation suspends the attempt on a wait. */
   readonly suspended: Promise<Suspension>;
   private onSuspend!: (s: Suspension) => void;

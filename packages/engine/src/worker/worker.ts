@@ -234,6 +234,7 @@ export class Worker {
    */
   private finish(attempt: Attempt, result: AttemptResult | undefined): void {
     this.executing--;
+    attempt.returned = true;
     if (!this.stopping) this.wake();
     if (result?.status === "WAIT") {
       void this.suspend(attempt, result);
@@ -282,9 +283,10 @@ export class Worker {
         // Logs go first so a run's lines are stored before it shows as finished; a failed log
         // write loses those lines (reported), never the results.
         await this.flushLogs().catch((e) => this.deps.onError(e, "logs"));
+        let accepted = new Set<string>();
         for (let tries = 0; ; tries++) {
           try {
-            await completeAttempts(this.deps.db, batch);
+            accepted = await completeAttempts(this.deps.db, batch);
             break;
           } catch (error) {
             // The database is unreachable: keep the results and try again; the leases are
@@ -296,7 +298,10 @@ export class Worker {
         }
         const finishedChildren: string[] = [];
         for (const r of batch) {
-          if (r.status !== "RETRY" && this.active.get(r.id)?.row.resume_parent) finishedChildren.push(r.id);
+          // Only a result the fence accepted ends the child; a rejected one (released, rescued,
+          // canceled) must not wake its parent.
+          if (r.status !== "RETRY" && accepted.has(r.id) && this.active.get(r.id)?.row.resume_parent)
+            finishedChildren.push(r.id);
           this.active.delete(r.id);
           this.settled.delete(r.id);
         }
@@ -354,7 +359,9 @@ export class Worker {
   }
 
   private async heartbeat(): Promise<void> {
-    const attempts = [...this.active.values()].filter((a) => !a.controller.signal.aborted);
+    // Every attempt until its result is committed, including ones aborted by maxDuration whose
+    // hooks are still running: their TIMED_OUT result must not lose the run to the rescuer.
+    const attempts = [...this.active.values()];
     if (attempts.length === 0) return;
     const held = await renewLeases(
       this.deps.db,
@@ -378,18 +385,35 @@ export class Worker {
     this.wake();
     await this.loopDone;
     if (this.active.size > 0) {
-      await Promise.race([new Promise<void>((resolve) => this.idleWaiters.push(resolve)), sleep(graceMs)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
     }
+    // Attempts that did finish are committed first; only those still running are released.
+    await this.flushResults();
+    const unfinished = [...this.active.values()].filter((a) => !a.returned);
     // Release first, then abort: the released rows are no longer EXECUTING under these
-    // attempt ids, so the aborted attempts' results are fenced out and nothing is burnt.
-    const unfinished = [...this.active.values()];
+    // attempt ids, so the aborted attempts' results are fenced out and nothing is burnt. If the
+    // release fails, the attempts are not aborted (an abort would record a failure): their
+    // leases expire and the rescuer re-queues them.
+    let released = true;
     await releaseAttempts(
       this.deps.db,
       unfinished.map((a) => a.attemptId),
-    ).catch((e) => this.deps.onError(e, "release"));
-    for (const a of unfinished) a.abort(new RunCanceledError());
-    await Promise.all(unfinished.map((a) => this.settled.get(a.row.id)));
-    await this.flushResults();
+    ).catch((e) => {
+      released = false;
+      this.deps.onError(e, "release");
+    });
+    if (released) {
+      for (const a of unfinished) a.abort(new RunCanceledError());
+      await Promise.all(unfinished.map((a) => this.settled.get(a.row.id)));
+      await this.flushResults();
+    }
     for (const t of this.timers) clearInterval(t);
     await this.flushLogs().catch((e) => this.deps.onError(e, "logs"));
     for (const unlisten of this.unlisteners) await unlisten();
