@@ -402,7 +402,8 @@ for (const makeStore of STORES) {
       });
       await engine.stop(100); // the child is released back to the queue, its attempt not counted
       const status = async (id: string) =>
-        (await db.query<{ status: string }>("select status from ms_runs where id = $1", [id])).rows[0]?.status;
+        (await db.query<{ status: string }>("select status from ms_runs where id = $1", [id])).rows[0]
+          ?.status;
       expect(await status(child.id)).toBe("QUEUED");
       expect(await status(parentRun.id)).toBe("WAITING");
       engine = await startEngine({ db, worker: { concurrency: 10 }, maintenance: { intervalMs: 100 } });
