@@ -1,12 +1,4 @@
-import {
-  allQueues,
-  allTasks,
-  getTask,
-  type JsonValue,
-  type LogLevel,
-  type MainspringConfig,
-  RunCanceledError,
-} from "@mainspring/sdk";
+import { allQueues, allTasks, getTask, type MainspringConfig, RunCanceledError } from "@mainspring/sdk";
 import { newId } from "../ids.js";
 import type { Limits } from "../limits.js";
 import type { ClaimedRow as RunRow } from "../sql/claim.js";
@@ -14,11 +6,11 @@ import { claimRuns } from "../sql/claim.js";
 import { type AttemptResult, completeAttempts } from "../sql/complete.js";
 import { CANCEL_CHANNEL, READY_CHANNEL } from "../sql/counters.js";
 import { releaseAttempts, renewLeases } from "../sql/leases.js";
-import { insertLogs, type LogLine, writeMetadata } from "../sql/runs.js";
 import { suspendRun } from "../sql/waitpoints.js";
 import type { Db } from "../store/db.js";
 import type { DurableDeps } from "./durable.js";
 import { Attempt, executeAttempt } from "./execute.js";
+import { SideWrites } from "./side-writes.js";
 
 export interface WorkerOptions {
   /** Attempts this process runs at once. Default 50. */
@@ -65,7 +57,7 @@ export class Worker {
   private readonly refillAt: number;
   private readonly active = new Map<string, Attempt>();
   private pendingResults: AttemptResult[] = [];
-  private pendingLogs: LogLine[] = [];
+  private readonly sideWrites: SideWrites;
   private completing: Promise<void> | undefined;
   private readonly wakers = new Set<() => void>();
   /** Slots a claim statement in flight may fill. */
@@ -90,6 +82,7 @@ export class Worker {
     this.batchSize = options.batchSize ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.sideWrites = new SideWrites(deps.db, deps.limits, deps.onError);
     this.refillAt = Math.max(1, Math.min(this.batchSize, Math.floor(this.concurrency / 4)));
     // One by default: a second loop measured no throughput gain here (docs/benchmarks.md) and
     // doubles the claim statements an idle worker sends per wake-up. On PGlite a second loop
@@ -198,9 +191,9 @@ export class Worker {
           config: this.deps.config,
           limits: this.deps.limits,
           durable: this.deps.durable,
-          log: (r, level, message, data) => this.log(r, level, message, data),
+          log: (r, level, message, data) => this.sideWrites.log(r, level, message, data),
           addTags: this.deps.addTags,
-          flushMetadata: (a) => this.flushMetadataOf([a]),
+          flushMetadata: (a) => this.sideWrites.flushMetadata([a]),
         })
       : Promise.resolve<AttemptResult>({
           id: row.id,
@@ -282,7 +275,7 @@ export class Worker {
         this.pendingResults = [];
         // Logs go first so a run's lines are stored before it shows as finished; a failed log
         // write loses those lines (reported), never the results.
-        await this.flushLogs().catch((e) => this.deps.onError(e, "logs"));
+        await this.sideWrites.flushLogs().catch((e) => this.deps.onError(e, "logs"));
         let accepted = new Set<string>();
         for (let tries = 0; ; tries++) {
           try {
@@ -322,40 +315,9 @@ export class Worker {
     if (!this.stopping) this.wake();
   }
 
-  private log(row: RunRow, level: LogLevel, message: string, data?: Record<string, JsonValue>): void {
-    this.pendingLogs.push({
-      run_id: row.id,
-      attempt: row.attempt_number,
-      level,
-      message,
-      data: data ?? null,
-      at: new Date().toISOString(),
-    });
-  }
-
-  private async flushLogs(): Promise<void> {
-    if (this.pendingLogs.length === 0) return;
-    const lines = this.pendingLogs;
-    this.pendingLogs = [];
-    await insertLogs(this.deps.db, lines);
-  }
-
-  private async flushMetadataOf(attempts: Attempt[]): Promise<void> {
-    const dirty = attempts.filter((a) => a.metadataDirty);
-    if (dirty.length === 0) return;
-    for (const a of dirty) a.metadataDirty = false;
-    const updates = dirty.map((a) => ({ attempt_id: a.attemptId, metadata: { ...a.metadata } }));
-    const bytes = Buffer.byteLength(JSON.stringify(updates));
-    if (bytes > this.deps.limits.maxMetadataBytes * dirty.length) {
-      this.deps.onError(new Error("metadata exceeds the size limit; not saved"), "metadata");
-      return;
-    }
-    await writeMetadata(this.deps.db, updates);
-  }
-
   private async flushSideWrites(): Promise<void> {
-    await this.flushLogs();
-    await this.flushMetadataOf([...this.active.values()]);
+    await this.sideWrites.flushLogs();
+    await this.sideWrites.flushMetadata([...this.active.values()]);
   }
 
   private async heartbeat(): Promise<void> {
@@ -415,7 +377,7 @@ export class Worker {
       await this.flushResults();
     }
     for (const t of this.timers) clearInterval(t);
-    await this.flushLogs().catch((e) => this.deps.onError(e, "logs"));
+    await this.sideWrites.flushLogs().catch((e) => this.deps.onError(e, "logs"));
     for (const unlisten of this.unlisteners) await unlisten();
   }
 }
