@@ -16,10 +16,18 @@ key_counts as (
     set running = k.running + excluded.running, queued = k.queued + excluded.queued
   returning 1
 ),
+-- locked in name order: a batch touching several total-limited queues takes them in the same
+-- order as every other batch
+queue_locks as (
+  select q.name from ms_queues q
+  where q.total_limit is not null and q.name in (select queue from deltas where d_running <> 0)
+  order by q.name
+  for update
+),
 queue_counts as (
   update ms_queues q set running = q.running + t.d
-  from (select queue, sum(d_running)::int as d from deltas group by queue) t
-  where q.name = t.queue and q.total_limit is not null and t.d <> 0
+  from (select queue, sum(d_running)::int as d from deltas group by queue) t, queue_locks l
+  where q.name = t.queue and l.name = t.queue and t.d <> 0
   returning 1
 )`;
 
