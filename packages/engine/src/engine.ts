@@ -92,6 +92,7 @@ export class Engine implements TaskRuntime {
       limits: this.limits,
       onError,
       poke: (ms) => this.maintenance?.poke(ms),
+      ensureQueues: (names) => this.ensureQueues(names),
     });
     this.waits = new WaitService(db, options.apiUrl ?? "http://localhost:3030", this.limits.maxOutputBytes);
     if (options.maintenance !== false) {

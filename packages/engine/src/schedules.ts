@@ -54,6 +54,8 @@ export interface ScheduleServiceOptions {
   limits: Limits;
   /** Asks the maintenance loop for a pass in `ms` (a new schedule may be due before the next one). */
   poke?: (ms: number) => void;
+  /** Writes queues not yet in the database (a scheduled task imported after start). */
+  ensureQueues?: (names: string[]) => Promise<void>;
   onError: (error: unknown, where: string) => void;
 }
 
@@ -256,6 +258,9 @@ export class ScheduleService implements ScheduleRuntime {
     if (taskIds.length === 0) return undefined;
     const due = await nextScheduleDueInMs(this.db, taskIds);
     if (due === undefined || due > 0) return due;
+    // Outside the firing transaction: PGlite has one connection, and the transaction holds it.
+    const queues = taskIds.map((id) => getTask(id)?.queueName).filter((q): q is string => q !== undefined);
+    await this.options.ensureQueues?.(queues);
     while ((await this.fireBatch(taskIds)) === FIRE_BATCH) {}
     const next = await nextScheduleDueInMs(this.db, taskIds);
     // Still due: another process holds it right now (SKIP LOCKED) and is firing it.

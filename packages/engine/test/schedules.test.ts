@@ -374,6 +374,29 @@ for (const makeStore of STORES) {
       expect(await slotsOf(s.id)).toHaveLength(0); // slots go with their schedule
     });
 
+    it("a scheduled task defined after start fires on its own queue, written before its first run", async () => {
+      const lateFired: string[] = [];
+      const late = schedules.task({
+        id: `late-scheduled-${store.name}`,
+        queue: { name: `late-scheduled-queue-${store.name}`, concurrencyLimit: 1 },
+        run: async (payload) => {
+          lateFired.push(payload.scheduleId);
+        },
+      });
+      const s = await schedules.create({
+        task: late.id,
+        cron: "* * * * * *",
+        deduplicationKey: `late-${store.name}`,
+      });
+      await waitFor(() => lateFired.includes(s.id) || undefined, { what: "the late task to fire" });
+      const queue = (await engine.queues()).find((q) => q.name === `late-scheduled-queue-${store.name}`);
+      expect(queue?.concurrencyLimit).toBe(1);
+      await schedules.del(s.id).catch(async () => {
+        await schedules.deactivate(s.id);
+        await schedules.del(s.id);
+      });
+    });
+
     it("after downtime fires only the latest missed slot once, not a backlog", async () => {
       const s = await schedules.create({
         task: imperative.id,
