@@ -13,7 +13,7 @@ import type { Db } from "../packages/engine/src/store/db.js";
 import { openPglite } from "../packages/engine/src/store/pglite.js";
 import { postgresStore, TEST_DATABASE_URL, waitFor } from "../packages/engine/test/helpers.js";
 import { limitedTask, sleeperTask } from "./fixtures/project/src/trigger/tasks.js";
-import { type Spawned, spawnMainspring } from "./helpers/processes.js";
+import { postgresWorkers, type Spawned, spawnMainspring } from "./helpers/processes.js";
 
 describe("worker processes on one PostgreSQL", () => {
   const store = postgresStore();
@@ -21,15 +21,7 @@ describe("worker processes on one PostgreSQL", () => {
   let engine: Engine;
   const children: Spawned[] = [];
 
-  const worker = async (env: Record<string, string> = {}) => {
-    const spawned = await spawnMainspring(["worker"], {
-      DATABASE_URL: TEST_DATABASE_URL,
-      MAINSPRING_DB_SCHEMA: store.schema!,
-      ...env,
-    });
-    children.push(spawned);
-    return spawned;
-  };
+  const worker = postgresWorkers(() => store.schema!, children, TEST_DATABASE_URL);
 
   beforeAll(async () => {
     db = await store.open();

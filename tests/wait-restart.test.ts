@@ -23,7 +23,7 @@ import {
   restartWaitToken,
   restartWaitUntil,
 } from "./fixtures/project/src/trigger/waits.js";
-import { type Spawned, spawnMainspring } from "./helpers/processes.js";
+import { postgresWorkers, type Spawned, spawnMainspring } from "./helpers/processes.js";
 
 const WAIT_S = 5;
 const CHILD_MS = 3000;
@@ -202,15 +202,7 @@ describe("durable waits survive a SIGKILLed worker: PostgreSQL", () => {
   let dir: string;
   const children: Spawned[] = [];
 
-  const worker = async (env: Record<string, string> = {}) => {
-    const spawned = await spawnMainspring(["worker"], {
-      DATABASE_URL: TEST_DATABASE_URL,
-      MAINSPRING_DB_SCHEMA: store.schema!,
-      ...env,
-    });
-    children.push(spawned);
-    return spawned;
-  };
+  const worker = postgresWorkers(() => store.schema!, children, TEST_DATABASE_URL);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "mainspring-wait-restart-"));

@@ -50,3 +50,16 @@ export async function spawnMainspring(
   }
   return { child, output: () => out, exited };
 }
+
+/** A `mainspring worker` child on the test PostgreSQL schema, tracked in `children` for cleanup. */
+export function postgresWorkers(schema: () => string, children: Spawned[], databaseUrl: string) {
+  return async (env: Record<string, string> = {}): Promise<Spawned> => {
+    const spawned = await spawnMainspring(["worker"], {
+      DATABASE_URL: databaseUrl,
+      MAINSPRING_DB_SCHEMA: schema(),
+      ...env,
+    });
+    children.push(spawned);
+    return spawned;
+  };
+}

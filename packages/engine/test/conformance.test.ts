@@ -19,16 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type Engine, startEngine } from "../src/index.js";
 import type { Db } from "../src/store/db.js";
-import { gate, STORES, type TestStore, waitFor } from "./helpers.js";
-
-const finished = (id: string) =>
-  waitFor(
-    async () => {
-      const run = await runs.retrieve(id);
-      return run.isCompleted ? run : undefined;
-    },
-    { what: `run ${id} to finish` },
-  );
+import { finished, gate, STORES, type TestStore, waitFor } from "./helpers.js";
 
 // ---- tasks used by the suite (registered once per file) ----
 
@@ -690,7 +681,7 @@ for (const makeStore of STORES) {
       const tag = `list:${store.name}`;
       const created: string[] = [];
       for (let i = 0; i < 5; i++) created.push((await echo.trigger({ value: i }, { tags: [tag] })).id);
-      await Promise.all(created.map(finished));
+      await Promise.all(created.map((id) => finished(id)));
       const page1 = await runs.list({ tag, limit: 2 });
       expect(page1.data.map((r: Run) => r.id)).toEqual([created[4], created[3]]);
       const page2 = await runs.list({ tag, limit: 2, after: page1.nextCursor });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { type Run, runs } from "@mainspring/sdk";
 import pg from "pg";
 import type { Db } from "../src/store/db.js";
 import { openPglite } from "../src/store/pglite.js";
@@ -78,3 +79,19 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   });
   return { promise, open };
 }
+
+/** Waits until a run reaches a final status and returns it. */
+export const finished = (id: string, timeoutMs = 20_000): Promise<Run> =>
+  waitFor(
+    async () => {
+      const run = await runs.retrieve(id);
+      return run.isCompleted ? run : undefined;
+    },
+    { timeoutMs, what: `run ${id} to finish` },
+  );
+
+/** Waits until a run has the given status. */
+export const statusIs = (id: string, status: string): Promise<true> =>
+  waitFor(async () => (await runs.retrieve(id)).status === status || undefined, {
+    what: `run ${id} to be ${status}`,
+  });

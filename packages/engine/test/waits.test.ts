@@ -6,18 +6,7 @@ import { batch, metadata, queue, runs, step, task, WaitpointTimeoutError, wait }
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engine, startEngine } from "../src/index.js";
 import type { Db } from "../src/store/db.js";
-import { STORES, type TestStore, waitFor } from "./helpers.js";
-
-const finished = (id: string, timeoutMs = 20_000) =>
-  waitFor(
-    async () => {
-      const run = await runs.retrieve(id);
-      return run.isCompleted ? run : undefined;
-    },
-    { timeoutMs, what: `run ${id} to finish` },
-  );
-const statusIs = (id: string, status: string) =>
-  waitFor(async () => (await runs.retrieve(id)).status === status, { what: `run ${id} to be ${status}` });
+import { finished, STORES, statusIs, type TestStore, waitFor } from "./helpers.js";
 
 const executions = new Map<string, number>();
 const bump = (key: string) => executions.set(key, (executions.get(key) ?? 0) + 1);
