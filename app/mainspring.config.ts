@@ -1,4 +1,5 @@
 import { defineConfig } from "@mainspring/sdk";
+import { setupCrm, shouldSeedDemo } from "./src/crm/setup.js";
 
 export default defineConfig({
   dirs: ["./src/trigger"],
@@ -6,4 +7,7 @@ export default defineConfig({
     default: { maxAttempts: 3, factor: 2, minTimeoutInMs: 1000, maxTimeoutInMs: 60_000, randomize: true },
   },
   maxDuration: 3600,
+  // The CRM's tables live in the engine's database: migrate them, bind the store for the tasks,
+  // and on a fresh embedded store (npm start) seed the demo workspaces.
+  setup: ({ db, worker }) => setupCrm(db, { seedDemo: worker && shouldSeedDemo(db.kind) }),
 });

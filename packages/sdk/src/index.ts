@@ -5,7 +5,13 @@ export {
   type TaskRunPromise,
   type TaskRunResult,
 } from "./child-runs.js";
-export { defineConfig, type MainspringConfig } from "./config.js";
+export {
+  defineConfig,
+  type MainspringConfig,
+  type SetupContext,
+  type SetupStore,
+  type SetupStoreQueryable,
+} from "./config.js";
 export { parseDuration, resolveDate, ttlToSeconds } from "./duration.js";
 export {
   AbortTaskRunError,

@@ -26,6 +26,12 @@ export async function openEngine(
     onError: (error, where) =>
       console.error(`[mainspring] ${where}: ${error instanceof Error ? error.message : error}`),
   });
+  try {
+    await project.config.setup?.({ db: engine.db, worker: engine.worker !== undefined });
+  } catch (error) {
+    await engine.stop(0);
+    throw error;
+  }
   return { engine, project };
 }
 

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
 import { MainspringError } from "@mainspring/sdk";
 import type { Db, Queryable } from "./db.js";
 
@@ -72,6 +73,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
   let pg: PGlite;
   try {
     pg = await PGlite.create(dataDir ? join(dataDir, "pgdata") : undefined, {
+      // pgvector is offered, not installed: an app (the CRM) runs `create extension vector`.
+      extensions: { vector },
       // PGlite starts Postgres with -F (fsync off); the durable setting drops that flag.
       ...(options.durable ? { startParams: PGlite.defaultStartParams.filter((p) => p !== "-F") } : {}),
     });

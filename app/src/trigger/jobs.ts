@@ -1,0 +1,20 @@
+/**
+ * The seed's import names, in one module: `import { scoreLeadTask } from "@/trigger/jobs"`.
+ * Later parts (campaigns, agents, approvals, sequences, streams) add theirs here.
+ */
+export {
+  bulkIndexDocumentsTask,
+  indexDocumentTask,
+  reindexAllDocumentsTask,
+} from "./document-indexing.js";
+export { bulkScoreLeadsTask, scheduledLeadScoringTask, scoreLeadTask } from "./lead-scoring.js";
+export {
+  buildWorkspaceQueueOptions,
+  enterpriseTierQueue,
+  freeTierQueue,
+  getQueueForTier,
+  type SubscriptionTier,
+  standardTierQueue,
+  systemJobsQueue,
+  type WorkspaceQueueOptions,
+} from "./queues.js";
