@@ -15,6 +15,9 @@ import {
   type RunHandle,
   type RunPage,
   resolveDate,
+  type StreamAppendResult,
+  type StreamReadOptions,
+  type StreamRecord,
   setRuntime,
   type TaskRuntime,
   type TriggerOptions,
@@ -31,6 +34,7 @@ import { toRun } from "./sql/rows.js";
 import { addRunTags, cancelRunRow, getRunRow, listLogs, listRunRows, rescheduleRunRow } from "./sql/runs.js";
 import type { Db } from "./store/db.js";
 import { openStore, type StoreOptions } from "./store/open.js";
+import { type StreamInfo, StreamService } from "./streams.js";
 import { tagsSchema } from "./trigger-options.js";
 import { batchHandle, insertPrepared, prepareRun } from "./triggering.js";
 import { WaitService } from "./waits.js";
@@ -60,6 +64,7 @@ export class Engine implements TaskRuntime {
   readonly worker: Worker | undefined;
   readonly waits: WaitService;
   readonly schedules: ScheduleService;
+  readonly streams: StreamService;
   private readonly maintenance: Maintenance | undefined;
   private readonly limits: Limits;
   private readonly config: MainspringConfig;
@@ -94,6 +99,7 @@ export class Engine implements TaskRuntime {
       poke: (ms) => this.maintenance?.poke(ms),
       ensureQueues: (names) => this.ensureQueues(names),
     });
+    this.streams = new StreamService(db, this.limits, onError);
     this.waits = new WaitService(db, options.apiUrl ?? "http://localhost:3030", this.limits.maxOutputBytes);
     if (options.maintenance !== false) {
       this.maintenance = new Maintenance(
@@ -112,12 +118,15 @@ export class Engine implements TaskRuntime {
           limits: this.limits,
           addTags: (id, tags) => this.addTags(id, tags),
           childrenFinished: (ids) => this.waits.childrenFinished(ids),
+          runsFinished: (ids) => this.streams.runsFinished(ids),
           durable: {
             db,
             config: this.config,
             limits: this.limits,
             createToken: (o) => this.waits.createToken(o),
             waitScheduled: (ms) => this.maintenance?.poke(ms),
+            appendStream: (runId, streamId, values, writer) =>
+              this.streams.append(runId, streamId, values, writer),
           },
           onError,
         },
@@ -141,6 +150,7 @@ export class Engine implements TaskRuntime {
     this.stopped = true;
     await this.maintenance?.stop();
     await this.worker?.stop(graceMs);
+    await this.streams.stop();
     if (this.options.registerRuntime !== false) {
       try {
         if (getRuntime() === this) setRuntime(undefined);
@@ -285,6 +295,25 @@ export class Engine implements TaskRuntime {
         `Cannot add tags to run "${runId}": a run can have at most ${MAX_TAGS} tags`,
       );
     }
+  }
+
+  /** Appends chunks to a run's stream (TaskRuntime; no replay protection, see `streams.define`). */
+  appendStream(runId: string, streamId: string, chunks: unknown[]): Promise<StreamAppendResult> {
+    return this.streams.append(runId, streamId, chunks);
+  }
+
+  /**
+   * A run's stream from index `from` (default 0): stored chunks, then live ones; ends when the
+   * run is final and every chunk was delivered, or when `signal` aborts. An SSE endpoint
+   * resumes with `{ from: Number(lastEventId) + 1, signal }`.
+   */
+  readStream(runId: string, streamId: string, options?: StreamReadOptions): AsyncIterable<StreamRecord> {
+    return this.streams.read(runId, streamId, options);
+  }
+
+  /** The streams a run has, in creation order, with their length. */
+  listStreams(runId: string): Promise<StreamInfo[]> {
+    return this.streams.list(runId);
   }
 
   logs(runId: string) {

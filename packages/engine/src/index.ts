@@ -5,4 +5,5 @@ export { LATEST_VERSION, migrate } from "./migrations/index.js";
 export type { QueueStats } from "./sql/queues.js";
 export type { Db, Queryable } from "./store/db.js";
 export { openStore, type StoreOptions } from "./store/open.js";
+export type { StreamInfo, StreamServiceOptions } from "./streams.js";
 export type { WorkerOptions } from "./worker/worker.js";

@@ -8,6 +8,14 @@ export interface Limits {
   maxMetadataBytes: number;
   /** Items in one batch trigger (BATCH_TOO_LARGE beyond). */
   maxBatchSize: number;
+  /** One stream chunk as UTF-8 JSON (STREAM_CHUNK_TOO_LARGE beyond). */
+  maxStreamChunkBytes: number;
+  /** Chunks in one stream (STREAM_LIMIT beyond). */
+  maxStreamChunks: number;
+  /** Sum of one stream's chunk sizes (STREAM_LIMIT beyond). */
+  maxStreamBytes: number;
+  /** Distinct streams one run can have (STREAM_LIMIT beyond). */
+  maxStreamsPerRun: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -15,6 +23,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxOutputBytes: 10 * 1024 * 1024,
   maxMetadataBytes: 256 * 1024,
   maxBatchSize: 1000,
+  maxStreamChunkBytes: 1024 * 1024,
+  maxStreamChunks: 100_000,
+  maxStreamBytes: 128 * 1024 * 1024,
+  maxStreamsPerRun: 50,
 };
 
 export const MAX_TAGS = 10;

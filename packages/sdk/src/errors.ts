@@ -19,7 +19,10 @@ export type ErrorCode =
   | "STORE_LOCKED"
   | "CONFIG_INVALID"
   | "INVALID_SCHEDULE"
-  | "SCHEDULE_NOT_FOUND";
+  | "SCHEDULE_NOT_FOUND"
+  | "STREAM_CHUNK_TOO_LARGE"
+  | "STREAM_LIMIT"
+  | "STREAM_CLOSED";
 
 export class MainspringError extends Error {
   override name = "MainspringError";

@@ -41,11 +41,28 @@ export {
   type LogLevel,
   type RunScope,
   runInScope,
+  type StreamSink,
 } from "./run-scope.js";
 export { runs } from "./runs.js";
 export { getRuntime, setRuntime, type TaskRuntime } from "./runtime.js";
 export * from "./schedules.js";
 export { step } from "./step.js";
+export {
+  type AppendStreamOptions,
+  type AsyncIterableStream,
+  type InferStreamType,
+  type PipeStreamOptions,
+  type PipeStreamResult,
+  type ReadStreamOptions,
+  type RealtimeDefinedStream,
+  STREAM_ID_PATTERN,
+  type StreamAppendResult,
+  type StreamReadOptions,
+  type StreamRecord,
+  type StreamWriteResult,
+  streams,
+  type WriterStreamOptions,
+} from "./streams.js";
 export { tags } from "./tags.js";
 export {
   allTasks,

@@ -22,6 +22,21 @@ export interface RunScope {
   addTags(tags: string[]): Promise<void>;
   /** Journaled operations: waits, tokens, child runs and steps (replayed on resume). */
   durable: DurableOps;
+  /**
+   * Registers a stream write in progress (`pipe`, `writer`, `append`): the executor lets
+   * unfinished writes complete (up to 60 s) before it records the attempt's end.
+   */
+  trackStreamWrite(write: Promise<unknown>, streamId: string): void;
+}
+
+/**
+ * Where one stream write (a `pipe`, `writer` or `append` call) goes. Inside a run the
+ * engine gives each call a position that a replay reproduces, so replayed chunks are not
+ * stored twice.
+ */
+export interface StreamSink {
+  /** Appends the values in order; resolves with the index of the last one (undefined if none). */
+  write(values: unknown[]): Promise<number | undefined>;
 }
 
 export interface ChildRequest {
@@ -47,6 +62,8 @@ export interface DurableOps {
     batch: boolean,
   ): Promise<{ batchId?: string; runs: ChildOutcome[] }>;
   step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** A sink for one stream write call to `runId`'s stream `streamId` (replay-safe positions). */
+  openStream(runId: string, streamId: string): StreamSink;
 }
 
 const storage = new AsyncLocalStorage<RunScope>();

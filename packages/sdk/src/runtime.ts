@@ -1,5 +1,6 @@
 import { MainspringError } from "./errors.js";
 import type { ScheduleRuntime } from "./schedules.js";
+import type { StreamAppendResult, StreamReadOptions, StreamRecord } from "./streams.js";
 import type {
   BatchHandle,
   BatchItem,
@@ -31,6 +32,17 @@ export interface TaskRuntime {
   completeToken(tokenId: string, data: unknown): Promise<{ success: true }>;
   retrieveToken(tokenId: string): Promise<WaitTokenInfo>;
   listTokens(options: ListTokensOptions): Promise<{ data: WaitTokenInfo[]; nextCursor?: string }>;
+  /**
+   * Appends chunks (any JSON values) to a run's stream, in order, without replay protection
+   * (writes from inside a run go through `RunScope.durable.openStream`).
+   */
+  appendStream(runId: string, streamId: string, chunks: unknown[]): Promise<StreamAppendResult>;
+  /**
+   * A run's stream from index `from` (default 0): every stored chunk, then live ones as they
+   * are appended. Ends when the run is in a final status and every chunk was delivered, or
+   * when `signal` aborts.
+   */
+  readStream(runId: string, streamId: string, options?: StreamReadOptions): AsyncIterable<StreamRecord>;
 }
 
 let active: TaskRuntime | undefined;

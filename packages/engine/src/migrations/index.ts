@@ -2,12 +2,15 @@ import type { Db } from "../store/db.js";
 import * as core from "./001_core.js";
 import * as waits from "./002_waits.js";
 import * as schedules from "./003_schedules.js";
+import * as streams from "./005_streams.js";
 
 /** Numbered, forward-only. Append; never edit a migration that has shipped. */
 const MIGRATIONS: Array<{ version: number; name: string; up: string }> = [
   { version: 1, name: "core", up: core.up },
   { version: 2, name: "waits", up: waits.up },
   { version: 3, name: "schedules", up: schedules.up },
+  // Versions need not be contiguous: the runner applies every listed version a store lacks.
+  { version: 5, name: "streams", up: streams.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -8,6 +8,8 @@ import {
   type MainspringConfig,
   MainspringError,
   RunCanceledError,
+  type StreamAppendResult,
+  type StreamSink,
   WaitpointTimeoutError,
   type WaitToken,
 } from "@mainspring/sdk";
@@ -16,6 +18,7 @@ import type { Limits } from "../limits.js";
 import type { ClaimedRow } from "../sql/claim.js";
 import { parseStored, type RunRow } from "../sql/rows.js";
 import { getRunRows } from "../sql/runs.js";
+import type { ChunkWriter } from "../sql/streams.js";
 import {
   appendJournal,
   getWaitpoint,
@@ -39,6 +42,13 @@ export interface DurableDeps {
   createToken(options: CreateTokenOptions, tx?: Db): Promise<WaitToken>;
   /** A duration wait was recorded: make sure the maintenance pass looks at it in time. */
   waitScheduled(ms: number): void;
+  /** Appends to a stream with the writer's replay identity (StreamService.append). */
+  appendStream(
+    runId: string,
+    streamId: string,
+    values: unknown[],
+    writer: ChunkWriter,
+  ): Promise<StreamAppendResult>;
 }
 
 export interface Suspension {
@@ -56,6 +66,9 @@ export interface Suspension {
  */
 export class DurableRun implements DurableOps {
   private seq = 0;
+  /** Stream write calls made in the current segment (the durable operations started so far). */
+  private streamSegment = 0;
+  private streamCalls = 0;
 
   constructor(
     private readonly row: ClaimedRow,
@@ -220,6 +233,39 @@ export class DurableRun implements DurableOps {
     const value = await fn();
     await this.record(seq, "step", name, undefined, value === undefined ? null : JSON.stringify(value));
     return value;
+  }
+
+  /**
+   * Stream writes are not journaled (a stream of 10,000 chunks would be 10,000 entries).
+   * Each write call gets an identity a replay reproduces: the segment (durable operations
+   * started before the call) and the call's number in that segment; each chunk has its place
+   * in the call. The engine counts the chunks each call stored and skips that many when the
+   * call is replayed, so code replayed after a wait re-appends nothing, while chunks past the
+   * stored ones (a pipe the suspension cut short) are still added. Retries: see APPEND in
+   * sql/streams.ts.
+   */
+  openStream(runId: string, streamId: string): StreamSink {
+    if (this.streamSegment !== this.seq) {
+      this.streamSegment = this.seq;
+      this.streamCalls = 0;
+    }
+    const writer = {
+      runId: this.row.id,
+      attemptId: this.row.attempt_id!,
+      attempt: this.row.attempt_number,
+      segment: this.seq,
+      call: this.streamCalls++,
+      sealed: this.seq < this.journal.length,
+    };
+    let n = 0;
+    return {
+      write: async (values) => {
+        const firstN = n;
+        n += values.length;
+        const result = await this.deps.appendStream(runId, streamId, values, { ...writer, firstN });
+        return result.lastIndex;
+      },
+    };
   }
 }
 

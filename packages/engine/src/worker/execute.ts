@@ -42,6 +42,8 @@ export class Attempt {
   returned = false;
   /** Settles when a durable operation suspends the attempt on a wait. */
   readonly suspended: Promise<Suspension>;
+  /** Stream writes still in progress (pipes, writers, appends), by stream id. */
+  readonly streamWrites = new Map<Promise<unknown>, string>();
   private onSuspend!: (s: Suspension) => void;
 
   constructor(readonly row: RunRow) {
@@ -117,6 +119,32 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** How long an attempt's end waits for its unfinished stream writes (Trigger.dev's default). */
+export const STREAM_SETTLE_MS = 60_000;
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Lets stream writes still in progress (a pipe the run did not await) finish before the
+ * attempt's end is recorded, for up to STREAM_SETTLE_MS: after that a write to the run is
+ * refused. A failed write is logged on the run; it does not fail the run.
+ */
+async function settleStreamWrites(attempt: Attempt, env: AttemptEnv): Promise<void> {
+  if (attempt.streamWrites.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    Promise.allSettled([...attempt.streamWrites.keys()]).then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), STREAM_SETTLE_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    const ids = [...new Set(attempt.streamWrites.values())].join(", ");
+    env.log(attempt.row, "warn", `Stream writes to ${ids} did not finish within ${STREAM_SETTLE_MS} ms`);
+  }
+}
+
 async function quietly(env: AttemptEnv, row: RunRow, hook: string, fn: () => unknown): Promise<void> {
   try {
     await fn();
@@ -151,6 +179,18 @@ export async function executeAttempt(
     flushMetadata: () => env.flushMetadata(attempt),
     log: (level, message, data) => env.log(row, level, message, data),
     addTags: (tags) => env.addTags(row.id, tags),
+    trackStreamWrite: (write, streamId) => {
+      attempt.streamWrites.set(write, streamId);
+      write.then(
+        () => attempt.streamWrites.delete(write),
+        (error) => {
+          attempt.streamWrites.delete(write);
+          // A fenced write (the run was suspended, canceled or lost) is expected; others are logged.
+          if (!(error instanceof RunCanceledError))
+            env.log(row, "warn", `Stream "${streamId}" write failed: ${errorMessage(error)}`);
+        },
+      );
+    },
     durable: undefined as unknown as RunScope["durable"], // set below, once the journal is loaded
   };
   const base = { id: row.id, attempt_id: row.attempt_id! };
@@ -197,6 +237,7 @@ export async function executeAttempt(
           return withMetadata({ ...base, status: "WAIT", waitpoints: suspension.waitpoints });
         }
         const { output } = settled;
+        await untilAborted(settleStreamWrites(attempt, env), signal);
         const serialized = output === undefined ? null : JSON.stringify(output);
         const bytes = serialized === null ? 0 : Buffer.byteLength(serialized);
         if (bytes > env.limits.maxOutputBytes) {
@@ -219,6 +260,7 @@ export async function executeAttempt(
           output_type: "application/json",
         });
       } catch (thrown) {
+        if (!signal.aborted) await settleStreamWrites(attempt, env);
         return withMetadata(await decideFailure(attempt, def, env, payload, ctx, thrown));
       }
     });

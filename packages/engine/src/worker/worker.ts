@@ -37,6 +37,8 @@ export interface WorkerDeps {
   durable: DurableDeps;
   /** Child runs that parents wait on reached a final status: resume the parents. */
   childrenFinished(runIds: string[]): Promise<void>;
+  /** Runs whose final result this worker committed (stream readers end at once). */
+  runsFinished?(runIds: string[]): void;
   addTags(runId: string, tags: string[]): Promise<void>;
   onError(error: unknown, where: string): void;
 }
@@ -290,7 +292,9 @@ export class Worker {
           }
         }
         const finishedChildren: string[] = [];
+        const finished: string[] = [];
         for (const r of batch) {
+          if (r.status !== "RETRY" && accepted.has(r.id)) finished.push(r.id);
           // Only a result the fence accepted ends the child; a rejected one (released, rescued,
           // canceled) must not wake its parent.
           if (r.status !== "RETRY" && accepted.has(r.id) && this.active.get(r.id)?.row.resume_parent)
@@ -298,6 +302,7 @@ export class Worker {
           this.active.delete(r.id);
           this.settled.delete(r.id);
         }
+        if (finished.length > 0) this.deps.runsFinished?.(finished);
         if (finishedChildren.length > 0)
           await this.deps
             .childrenFinished(finishedChildren)
