@@ -175,6 +175,53 @@ const cutShort = task({
   },
 });
 
+const failing = task({
+  id: "stream-failing",
+  run: async () => {
+    const broken = text.pipe(
+      (async function* () {
+        yield "s1";
+        yield "s2";
+        throw new Error("source broke");
+      })(),
+    );
+    const local: string[] = [];
+    let localError = "";
+    try {
+      for await (const part of broken.stream) local.push(part);
+    } catch (error) {
+      localError = (error as Error).message;
+    }
+    const sourceError = await broken.waitUntilComplete().then(
+      () => "none",
+      (error: Error) => error.message,
+    );
+    const writerError = await text
+      .writer({
+        execute: ({ write }) => {
+          write("w1");
+          throw new Error("execute broke");
+        },
+      })
+      .waitUntilComplete()
+      .then(
+        () => "none",
+        (error: Error) => error.message,
+      );
+    const controller = new AbortController();
+    const aborted = text.pipe(
+      (async function* () {
+        yield "a1";
+        controller.abort();
+        yield "a2";
+      })(),
+      { signal: controller.signal },
+    );
+    const abortResult = await aborted.waitUntilComplete();
+    return { local, localError, sourceError, writerError, abortResult };
+  },
+});
+
 const unawaited = task({
   id: "stream-unawaited",
   run: async () => {
@@ -339,6 +386,19 @@ for (const makeStore of STORES) {
       expect(whileWaiting).toBeLessThan(30);
       expect((await finished(handle.id)).status).toBe("COMPLETED");
       expect(await readAll(nums, handle.id)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    });
+
+    it("a failing source or execute stores what came before and rejects; an aborted pipe stops", async () => {
+      const handle = await failing.trigger(undefined);
+      const run = await finished(handle.id);
+      expect(run.output).toEqual({
+        local: ["s1", "s2"],
+        localError: "source broke",
+        sourceError: "source broke",
+        writerError: "execute broke",
+        abortResult: { lastEventId: "3" },
+      });
+      expect(await readAll(text, handle.id)).toEqual(["s1", "s2", "w1", "a1"]);
     });
 
     it("an unawaited pipe completes before the run does", async () => {

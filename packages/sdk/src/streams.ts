@@ -155,16 +155,21 @@ async function pump<T>(
   const input = openSource(source);
   let pending: unknown[] = [];
   let writing: Promise<void> | undefined;
-  let failure: { error: unknown } | undefined;
+  let writeFailure: { error: unknown } | undefined;
+  let sourceFailure: { error: unknown } | undefined;
   let lastIndex: number | undefined;
-  let stop: (() => void) | undefined;
-  const stopped = new Promise<IteratorResult<T>>((resolve) => {
-    stop = () => resolve({ done: true, value: undefined });
-  });
+  let halted = false;
+  // Stops reading: a pending read of a ReadableStream ends at once; an async iterator is
+  // returned once its pending value arrives.
+  const halt = (reason: unknown) => {
+    if (halted) return;
+    halted = true;
+    void input.cancel(reason);
+  };
   const drain = (): Promise<void> => {
     writing ??= (async () => {
       try {
-        while (pending.length > 0 && !failure) {
+        while (pending.length > 0 && !writeFailure) {
           await nextTurn();
           const batch = pending.slice(0, WRITE_BATCH);
           pending = pending.slice(batch.length);
@@ -172,15 +177,15 @@ async function pump<T>(
           if (last !== undefined) lastIndex = last;
         }
       } catch (error) {
-        failure = { error };
-        stop?.();
+        writeFailure = { error };
+        halt(error);
       } finally {
         writing = undefined;
       }
     })();
     return writing;
   };
-  const onAbort = () => stop?.();
+  const onAbort = () => halt(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
   let localOpen = local !== undefined;
   const toLocal = (fn: (c: ReadableStreamDefaultController<T>) => void) => {
@@ -192,30 +197,30 @@ async function pump<T>(
     }
   };
   try {
-    if (signal?.aborted) stop?.();
-    for (;;) {
+    if (signal?.aborted) halt(signal.reason);
+    while (!halted) {
       let next: IteratorResult<T>;
       try {
-        next = await Promise.race([input.next(), stopped]);
+        next = await input.next();
       } catch (error) {
-        toLocal((c) => c.error(error));
-        localOpen = false;
-        failure ??= { error };
+        if (!halted) sourceFailure = { error };
         break;
       }
-      if (next.done || failure || signal?.aborted) break;
+      if (next.done || halted) break;
       toLocal((c) => c.enqueue(next.value));
       pending.push(next.value);
       void drain();
       if (pending.length >= MAX_PENDING) await writing;
     }
-    while (!failure && (writing || pending.length > 0)) await drain();
+    // What was read before the end (or an error of the source) is still written.
+    while (!writeFailure && (writing || pending.length > 0)) await drain();
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    toLocal((c) => c.close());
-    if (failure || signal?.aborted) await input.cancel(failure?.error ?? signal?.reason);
+    if (sourceFailure) toLocal((c) => c.error(sourceFailure!.error));
+    else toLocal((c) => c.close());
   }
-  if (failure) throw failure.error;
+  if (writeFailure) throw writeFailure.error;
+  if (sourceFailure) throw sourceFailure.error;
   return lastIndex === undefined ? {} : { lastEventId: String(lastIndex) };
 }
 
