@@ -13,7 +13,7 @@ const BIN = fileURLToPath(new URL("../packages/cli/bin/mainspring.js", import.me
 
 function start(schema: string) {
   const child = spawn(process.execPath, [BIN, "--config", CONFIG, "start"], {
-    env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, MAINSPRING_DB_SCHEMA: schema },
+    env: { ...process.env, PORT: "0", DATABASE_URL: TEST_DATABASE_URL, MAINSPRING_DB_SCHEMA: schema },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

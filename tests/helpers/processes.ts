@@ -20,7 +20,8 @@ export async function spawnMainspring(
   readyText: string | null = "ready",
 ): Promise<Spawned> {
   const child = spawn(process.execPath, [BIN, "--config", FIXTURE_CONFIG, ...args], {
-    env: { ...process.env, ...env },
+    // PORT 0: processes that serve the HTTP API pick a free port, so parallel tests never collide
+    env: { ...process.env, PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
@@ -13,17 +14,24 @@ const program = new Command("mainspring")
 
 program
   .command("start")
-  .description("run everything in one process: store, worker and scheduler (embedded store by default)")
+  .description(
+    "run everything in one process: store, worker, scheduler and HTTP API (embedded store by default)",
+  )
   .action(() => runCommand(program.opts(), "start"));
 program
   .command("worker")
   .description("run a worker process (use with DATABASE_URL to scale out)")
   .action(() => runCommand(program.opts(), "worker"));
 program
+  .command("api")
+  .description("serve the HTTP API without running tasks (use with DATABASE_URL beside workers)")
+  .action(() => runCommand(program.opts(), "api"));
+program
   .command("migrate")
   .description("apply database migrations and exit")
   .action(() => migrateCommand(program.opts()));
 triggerCommand(program);
+keysCommand(program);
 runsCommand(program);
 tokensCommand(program);
 schedulesCommand(program);

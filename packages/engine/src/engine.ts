@@ -13,6 +13,7 @@ import {
   type Queue,
   type Run,
   type RunHandle,
+  type RunMetadata,
   type RunPage,
   resolveDate,
   type StreamAppendResult,
@@ -31,7 +32,15 @@ import { migrate } from "./migrations/index.js";
 import { ScheduleService } from "./schedules.js";
 import { type QueueStats, queueStats, setQueuePaused, syncQueues } from "./sql/queues.js";
 import { toRun } from "./sql/rows.js";
-import { addRunTags, cancelRunRow, getRunRow, listLogs, listRunRows, rescheduleRunRow } from "./sql/runs.js";
+import {
+  addRunTags,
+  cancelRunRow,
+  getRunRow,
+  getRunRows,
+  listLogs,
+  listRunRows,
+  rescheduleRunRow,
+} from "./sql/runs.js";
 import type { Db } from "./store/db.js";
 import { openStore, type StoreOptions } from "./store/open.js";
 import { type StreamInfo, StreamService } from "./streams.js";
@@ -173,7 +182,11 @@ export class Engine implements TaskRuntime {
     return handle!;
   }
 
-  async batchTrigger(items: Array<{ task: string } & BatchItem<unknown>>): Promise<BatchHandle> {
+  /** `options.batchId`: the id to give the batch (the HTTP API's two-phase batches choose it first). */
+  async batchTrigger(
+    items: Array<{ task: string } & BatchItem<unknown>>,
+    options: { batchId?: string } = {},
+  ): Promise<BatchHandle> {
     if (items.length === 0) throw new MainspringError("INVALID_OPTIONS", "A batch needs at least one item");
     if (items.length > this.limits.maxBatchSize) {
       throw new MainspringError(
@@ -181,7 +194,7 @@ export class Engine implements TaskRuntime {
         `A batch can have at most ${this.limits.maxBatchSize} items; this one has ${items.length}. Split it.`,
       );
     }
-    const batchId = newId("batch");
+    const batchId = options.batchId ?? newId("batch");
     const prepared = items.map((item, index) =>
       prepareRun(item.task, item.payload, item.options, {
         config: this.config,
@@ -208,6 +221,12 @@ export class Engine implements TaskRuntime {
     const row = await getRunRow(this.db, runId);
     if (!row) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
     return toRun(row);
+  }
+
+  /** Several runs in one query; ids that do not exist are left out. */
+  async retrieveRuns(runIds: string[]): Promise<Run[]> {
+    if (runIds.length === 0) return [];
+    return (await getRunRows(this.db, runIds)).map(toRun);
   }
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunPage> {
@@ -295,6 +314,41 @@ export class Engine implements TaskRuntime {
         `Cannot add tags to run "${runId}": a run can have at most ${MAX_TAGS} tags`,
       );
     }
+  }
+
+  /**
+   * Changes a run's metadata from outside the run (the HTTP API's metadata endpoint), in one
+   * transaction. An executing run owns its metadata (its attempt flushes it), so changing it
+   * from outside would be lost at the next flush: that is refused with RUN_EXECUTING.
+   */
+  async updateMetadata(runId: string, apply: (current: RunMetadata) => RunMetadata): Promise<RunMetadata> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ status: string; metadata: RunMetadata }>(
+        "select status, metadata from ms_runs where id = $1 for update",
+        [runId],
+      );
+      const row = rows[0];
+      if (!row) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
+      if (row.status === "EXECUTING") {
+        throw new MainspringError(
+          "RUN_EXECUTING",
+          `Run "${runId}" is executing and owns its metadata; change it from inside the run, or once it is waiting or finished`,
+        );
+      }
+      const next = apply(structuredClone(row.metadata ?? {}));
+      const text = JSON.stringify(next);
+      if (Buffer.byteLength(text) > this.limits.maxMetadataBytes) {
+        throw new MainspringError(
+          "METADATA_TOO_LARGE",
+          `Metadata would be ${Buffer.byteLength(text)} bytes; the limit is ${this.limits.maxMetadataBytes}`,
+        );
+      }
+      await tx.query("update ms_runs set metadata = $2::jsonb, updated_at = now() where id = $1", [
+        runId,
+        text,
+      ]);
+      return next;
+    });
   }
 
   /** Appends chunks to a run's stream (TaskRuntime; no replay protection, see `streams.define`). */

@@ -27,6 +27,9 @@ import { tagsSchema } from "./trigger-options.js";
  * `wait.completeToken`, timeouts, and resuming parents when child runs finish.
  */
 export class WaitService {
+  private buildCallbackUrl: (id: string) => string = (id) =>
+    `${this.apiUrl}/api/v1/waitpoints/tokens/${id}/callback`;
+
   constructor(
     private readonly db: Db,
     private readonly apiUrl: string,
@@ -58,7 +61,12 @@ export class WaitService {
 
   /** The HTTP callback that completes the token (served by the HTTP API). */
   callbackUrl(id: string): string {
-    return `${this.apiUrl}/api/v1/waitpoints/tokens/${id}/callback`;
+    return this.buildCallbackUrl(id);
+  }
+
+  /** The HTTP API installs its own builder, which signs each URL so only its holder can complete the token. */
+  setCallbackUrl(build: (id: string) => string): void {
+    this.buildCallbackUrl = build;
   }
 
   async completeToken(id: string, data: unknown): Promise<{ success: true }> {

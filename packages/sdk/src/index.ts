@@ -32,6 +32,9 @@ export {
 export { logger } from "./logger.js";
 export { type MetadataUpdater, metadata } from "./metadata.js";
 export { allQueues, getQueue, type Queue, type QueueOptions, queue } from "./queue.js";
+export { type ConfigureOptions, configure } from "./remote/configure.js";
+export { type HttpClientOptions, MainspringApiError } from "./remote/http-client.js";
+export { HttpRuntime, type HttpRuntimeOptions } from "./remote/http-runtime.js";
 export { DEFAULT_RETRY, type RetryOptions, retryDelayMs } from "./retry.js";
 export {
   type ChildOutcome,

@@ -1,4 +1,5 @@
 import { MainspringError } from "./errors.js";
+import { remoteRuntime } from "./remote/configure.js";
 import type { ScheduleRuntime } from "./schedules.js";
 import type { StreamAppendResult, StreamReadOptions, StreamRecord } from "./streams.js";
 import type {
@@ -51,13 +52,20 @@ export function setRuntime(runtime: TaskRuntime | undefined): void {
   active = runtime;
 }
 
+/**
+ * The registered runtime (an engine in this process), else the HTTP API client that
+ * `configure()` or the environment (`MAINSPRING_API_URL` + `MAINSPRING_SECRET_KEY`, or the
+ * `TRIGGER_` names) set up.
+ */
 export function getRuntime(): TaskRuntime {
-  if (!active) {
+  const runtime = active ?? remoteRuntime();
+  if (!runtime) {
     throw new MainspringError(
       "NO_RUNTIME",
       "No Mainspring engine is running in this process. Start one with startEngine() from @mainspring/engine, " +
-        "or run the code under `mainspring start` / `mainspring worker`.",
+        "run the code under `mainspring start` / `mainspring worker`, or reach a server over HTTP with " +
+        "configure({ baseURL, accessToken }) or MAINSPRING_API_URL and MAINSPRING_SECRET_KEY.",
     );
   }
-  return active;
+  return runtime;
 }

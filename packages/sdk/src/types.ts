@@ -63,12 +63,16 @@ export interface RunHandle<TId extends string = string> {
   taskIdentifier: TId;
   /** True when an idempotency key matched an existing run and no new run was created. */
   isCached: boolean;
+  /** A token that may read this run (set by the HTTP API client; Trigger.dev's field). */
+  publicAccessToken?: string;
 }
 
 export interface BatchHandle<TId extends string = string> {
   batchId: string;
   runCount: number;
   runs: RunHandle<TId>[];
+  /** A token that may read this batch's runs (set by the HTTP API client). */
+  publicAccessToken?: string;
 }
 
 /** A run as `runs.retrieve` returns it (Trigger.dev's field names). */
@@ -98,6 +102,8 @@ export interface Run<TPayload = unknown, TOutput = unknown> {
   parentId?: string;
   rootId?: string;
   batchId?: string;
+  /** 0 for a root run, 1 for its children, and so on. */
+  depth: number;
   isTest: boolean;
   isQueued: boolean;
   isExecuting: boolean;
@@ -116,6 +122,8 @@ export interface ListRunsFilter {
   to?: Date | number;
   rootOnly?: boolean;
   batch?: string;
+  /** Only the children of this run. */
+  parentId?: string;
   /** Page size, 1 to 100 (default 25). */
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */

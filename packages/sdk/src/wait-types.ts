@@ -13,6 +13,8 @@ export interface WaitToken {
   url: string;
   /** True when the idempotency key matched an existing token. */
   isCached: boolean;
+  /** A token that may complete this wait token (set by the HTTP API client). */
+  publicAccessToken?: string;
 }
 
 export type WaitTokenStatus = "WAITING" | "COMPLETED" | "TIMED_OUT";

@@ -1,4 +1,6 @@
 import { allQueues } from "@mainspring/sdk";
+import { ensureFirstKey, type RunningServer, startServer } from "@mainspring/server";
+import { serverOptionsFromEnv } from "../server-env.js";
 import { type GlobalOptions, openEngine } from "./shared.js";
 
 function graceMs(): number {
@@ -12,13 +14,27 @@ function graceMs(): number {
 }
 
 /**
- * `mainspring start` and `mainspring worker`: run until SIGTERM/SIGINT, then drain (running
+ * `mainspring start` (worker, scheduler and HTTP API), `mainspring worker` (no HTTP) and
+ * `mainspring api` (HTTP only, no worker): run until SIGTERM/SIGINT, then drain (running
  * attempts get GRACE_MS to finish; the rest go back to the queue without burning an attempt).
  * A second signal exits at once.
  */
-export async function runCommand(opts: GlobalOptions, mode: "start" | "worker"): Promise<void> {
+export async function runCommand(opts: GlobalOptions, mode: "start" | "worker" | "api"): Promise<void> {
   const GRACE_MS = graceMs();
-  const { engine, project } = await openEngine(opts);
+  const serverOptions = mode === "worker" ? undefined : serverOptionsFromEnv();
+  const { engine, project } = await openEngine(
+    opts,
+    mode === "api" ? { worker: false, maintenance: false } : {},
+  );
+  let server: RunningServer | undefined;
+  if (serverOptions) {
+    try {
+      server = await startServer({ engine, ...serverOptions });
+    } catch (error) {
+      await engine.stop(0);
+      throw error;
+    }
+  }
   const store =
     engine.db.kind === "pglite"
       ? `embedded PGlite, data in ${engine.db.location}`
@@ -28,12 +44,23 @@ export async function runCommand(opts: GlobalOptions, mode: "start" | "worker"):
   console.log(
     `  tasks:  ${[...project.tasks.keys()].join(", ") || "(none found; check dirs in the config)"}`,
   );
-  console.log(`  queues: ${allQueues().length}; worker ${engine.worker?.id} ready`);
+  console.log(
+    `  queues: ${allQueues().length}; ${engine.worker ? `worker ${engine.worker.id} ready` : "no worker (API only)"}`,
+  );
+  if (server) {
+    console.log(`  api:    ${server.url} (Trigger.dev-compatible; set TRIGGER_API_URL to it)`);
+    const firstKey = engine.db.kind === "pglite" ? await ensureFirstKey(engine.db) : undefined;
+    if (firstKey) {
+      console.log(`  key:    ${firstKey}`);
+      console.log("          (a development secret key, shown once: use it as TRIGGER_SECRET_KEY)");
+    }
+  }
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
     console.log(`${signal}: draining (up to ${GRACE_MS} ms)...`);
+    await server?.close();
     await engine.stop(GRACE_MS);
     console.log("stopped");
     process.exit(0);

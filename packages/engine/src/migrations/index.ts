@@ -2,6 +2,7 @@ import type { Db } from "../store/db.js";
 import * as core from "./001_core.js";
 import * as waits from "./002_waits.js";
 import * as schedules from "./003_schedules.js";
+import * as api from "./004_api.js";
 import * as streams from "./005_streams.js";
 
 /** Numbered, forward-only. Append; never edit a migration that has shipped. */
@@ -9,6 +10,7 @@ const MIGRATIONS: Array<{ version: number; name: string; up: string }> = [
   { version: 1, name: "core", up: core.up },
   { version: 2, name: "waits", up: waits.up },
   { version: 3, name: "schedules", up: schedules.up },
+  { version: 4, name: "api", up: api.up },
   // Versions need not be contiguous: the runner applies every listed version a store lacks.
   { version: 5, name: "streams", up: streams.up },
 ];

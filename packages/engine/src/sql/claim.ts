@@ -98,7 +98,7 @@ claimed as (
   returning r.id, r.task_id, r.status, r.queue, r.concurrency_key, r.payload, r.payload_type, r.metadata,
     r.tags, r.priority_s, r.max_attempts, r.max_duration_s, r.attempt_number, r.attempt_id,
     r.attempt_started_at, r.idempotency_key, r.parent_run_id, r.root_run_id, r.batch_id, r.depth,
-    r.is_test, r.created_at, r.started_at, r.has_journal, r.resume_parent, c.resuming as resumed
+    r.is_test, r.created_at, r.available_at, r.started_at, r.has_journal, r.resume_parent, c.resuming as resumed
 ),
 deltas as (
   select queue, concurrency_key as key, count(*)::int as d_running, -count(*)::int as d_queued
@@ -138,7 +138,6 @@ export type ClaimedRow = { has_journal: boolean; resume_parent: boolean; resumed
   | "attempts"
   | "lease_owner"
   | "lease_expires_at"
-  | "available_at"
   | "delayed_until"
   | "ttl_s"
   | "ttl_expires_at"

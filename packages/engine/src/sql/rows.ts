@@ -78,6 +78,7 @@ export function toRun(row: RunRow): Run {
     parentId: optional(row.parent_run_id),
     rootId: optional(row.root_run_id),
     batchId: optional(row.batch_id),
+    depth: row.depth,
     isTest: row.is_test,
     isQueued: row.status === "QUEUED" || row.status === "DELAYED",
     isExecuting: row.status === "EXECUTING" || row.status === "WAITING",

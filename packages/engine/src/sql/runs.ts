@@ -73,6 +73,7 @@ export async function listRunRows(
     add((p) => `created_at <= ${p}::timestamptz`, new Date(filter.to).toISOString());
   if (filter.rootOnly) where.push("parent_run_id is null");
   if (filter.batch) add((p) => `batch_id = ${p}`, filter.batch);
+  if (filter.parentId) add((p) => `parent_run_id = ${p}`, filter.parentId);
   if (filter.after) {
     const [createdAt, id] = decodeCursor(filter.after);
     params.push(createdAt, id);

@@ -30,6 +30,12 @@ export interface WorkerOptions {
   queues?: string[];
 }
 
+/** One claim statement: the runs it took and how long it took. */
+export interface ClaimEvent {
+  rows: RunRow[];
+  claimMs: number;
+}
+
 export interface WorkerDeps {
   db: Db;
   config: MainspringConfig;
@@ -65,6 +71,7 @@ export class Worker {
   /** Slots a claim statement in flight may fill. */
   private reserved = 0;
   private readonly claimers: number;
+  private readonly claimListeners = new Set<(event: ClaimEvent) => void>();
   /** Attempts whose function is still running (active also holds ones awaiting their commit). */
   private executing = 0;
   private wakeRequested = false;
@@ -112,6 +119,12 @@ export class Worker {
     this.loopDone = Promise.all(Array.from({ length: this.claimers }, () => this.loop())).then(() => {});
   }
 
+  /** Observes every claim statement that ran (metrics). Returns the unsubscribe. */
+  onClaim(listener: (event: ClaimEvent) => void): () => void {
+    this.claimListeners.add(listener);
+    return () => this.claimListeners.delete(listener);
+  }
+
   /** Asks the claim loop to look for work now (after a local trigger or a notification). */
   wake(): void {
     this.wakeRequested = true;
@@ -149,6 +162,7 @@ export class Worker {
           // take more runs than the worker's concurrency.
           reserved = limit;
           this.reserved += reserved;
+          const claimStarted = performance.now();
           const rows = await claimRuns(this.deps.db, {
             queues: this.options.queues ?? allQueues().map((q) => q.name),
             taskIds: allTasks().map((t) => t.id),
@@ -159,6 +173,10 @@ export class Worker {
           this.reserved -= reserved;
           reserved = 0;
           claimed = true;
+          if (this.claimListeners.size > 0) {
+            const event = { rows, claimMs: performance.now() - claimStarted };
+            for (const listener of this.claimListeners) listener(event);
+          }
           for (const row of rows) this.begin(row);
           claimedFull = rows.length === limit;
         }

@@ -1,0 +1,61 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv, Principal, ServerContext } from "../context.js";
+import { HttpError } from "../http/errors.js";
+import { Grants } from "./scopes.js";
+
+/**
+ * Resolves `Authorization: Bearer …` (or `?token=` for EventSource, which cannot send
+ * headers) to a principal. Secret keys are looked up by hash; anything else must be a
+ * public access token this server signed.
+ */
+export function authenticate(ctx: ServerContext): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : c.req.query("token");
+    if (!token) {
+      throw new HttpError(
+        401,
+        "UNAUTHENTICATED",
+        "Send a secret key or public access token as `Authorization: Bearer <token>`",
+      );
+    }
+    c.set("principal", await resolvePrincipal(ctx, token));
+    await next();
+  };
+}
+
+async function resolvePrincipal(ctx: ServerContext, token: string): Promise<Principal> {
+  if (token.startsWith("tr_")) {
+    const key = await ctx.keys.verify(token);
+    if (!key) throw new HttpError(401, "INVALID_API_KEY", "This secret key is unknown or revoked");
+    return { kind: "secret", keyId: key.id, environment: key.environment };
+  }
+  const claims = await ctx.tokens.verify(token);
+  if (claims === "expired") throw new HttpError(401, "TOKEN_EXPIRED", "This public access token has expired");
+  if (claims === "invalid")
+    throw new HttpError(401, "INVALID_TOKEN", "This access token is not valid for this server");
+  return {
+    kind: "public",
+    sub: claims.sub,
+    grants: new Grants(claims.scopes),
+    oneTimeUse: claims.oneTimeUse ?? false,
+    token,
+  };
+}
+
+/** Secret-key-only endpoints (listing everything, creating tokens, schedules, keys). */
+export function requireSecret(
+  principal: Principal,
+): asserts principal is Extract<Principal, { kind: "secret" }> {
+  if (principal.kind !== "secret") {
+    throw new HttpError(
+      403,
+      "FORBIDDEN",
+      "This endpoint needs a secret key; public access tokens cannot use it",
+    );
+  }
+}
+
+export function forbidden(what: string): HttpError {
+  return new HttpError(403, "FORBIDDEN", `This access token does not grant ${what}`);
+}

@@ -1,0 +1,148 @@
+import type { Run } from "@mainspring/sdk";
+import { FINAL_STATUSES } from "@mainspring/sdk";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { forbidden } from "../auth/middleware.js";
+import type { AppEnv, ServerContext } from "../context.js";
+import { HttpError } from "../http/errors.js";
+import { realtimeRun } from "../http/serialize.js";
+import type { RunWatcher, WatchTarget } from "../realtime/run-watcher.js";
+import { readableRun } from "./access.js";
+
+/** A comment line every 15 s keeps proxies from closing an idle stream. */
+const KEEPALIVE_MS = 15_000;
+
+const isFinal = (run: Run) => FINAL_STATUSES.includes(run.status);
+
+/**
+ * Realtime over Server-Sent Events (used by `@mainspring/react` and `streams.read` over HTTP):
+ * - `GET /api/v1/realtime/runs/:runId`: `event: run` with the run whenever it changes; ends once it is final.
+ * - `GET /api/v1/realtime/runs?tags=a,b`: `event: run` for the latest runs with any of the tags; stays open.
+ * - `GET /api/v1/realtime/batches/:batchId`: `event: run` per run of the batch; ends when all are final.
+ * - `GET /api/v1/realtime/streams/:runId/:streamId`: `event: chunk` with `id: <index>`, from the start
+ *   or after `Last-Event-ID`; `event: end` once the run is final and every chunk was sent.
+ * Authorization: a secret key, or a public token that can read the run (or tag, or batch); all
+ * checks happen before the stream opens, so a refusal is a plain JSON 401/403.
+ */
+export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/api/v1/realtime/runs/:runId", async (c) => {
+    const run = await readableRun(ctx, c, c.req.param("runId"));
+    return followRuns(c, watcher, [{ kind: "run", runId: run.id }], (runs) => runs.every(isFinal));
+  });
+
+  app.get("/api/v1/realtime/runs", async (c) => {
+    const tags = (c.req.query("tags") ?? c.req.query("tag") ?? "").split(",").filter(Boolean);
+    if (tags.length === 0) throw new HttpError(400, "INVALID_OPTIONS", "Pass the tags to follow: ?tags=a,b");
+    const principal = c.get("principal");
+    if (principal.kind === "public") {
+      const readable = principal.grants.readableTags();
+      if (readable !== "all" && !tags.every((t) => readable.includes(t)))
+        throw forbidden(`reading runs tagged ${tags.join(", ")}`);
+    }
+    return followRuns(
+      c,
+      watcher,
+      tags.map((tag) => ({ kind: "tag", tag }) as const),
+      () => false,
+    );
+  });
+
+  app.get("/api/v1/realtime/batches/:batchId", async (c) => {
+    const batchId = c.req.param("batchId");
+    const principal = c.get("principal");
+    if (principal.kind === "public" && !principal.grants.canReadBatch(batchId))
+      throw forbidden(`reading batch "${batchId}"`);
+    const first = await ctx.engine.listRuns({ batch: batchId, limit: 1 });
+    if (first.data.length === 0)
+      throw new HttpError(404, "BATCH_NOT_FOUND", `Batch "${batchId}" has no runs`);
+    return followRuns(
+      c,
+      watcher,
+      [{ kind: "batch", batchId }],
+      (runs) => runs.length > 0 && runs.every(isFinal),
+    );
+  });
+
+  app.get("/api/v1/realtime/streams/:runId/:streamId", async (c) => {
+    const run = await readableRun(ctx, c, c.req.param("runId"));
+    const streamId = c.req.param("streamId");
+    const last = c.req.header("last-event-id") ?? c.req.query("lastEventId");
+    const from = last === undefined || last === "" ? 0 : Number(last) + 1;
+    if (!Number.isInteger(from) || from < 0)
+      throw new HttpError(400, "INVALID_OPTIONS", "Last-Event-ID must be a chunk index");
+    return streamSSE(c, async (sse) => {
+      const abort = new AbortController();
+      sse.onAbort(() => abort.abort());
+      const keepalive = setInterval(
+        () => void sse.write(": keepalive\n\n").catch(() => abort.abort()),
+        KEEPALIVE_MS,
+      );
+      try {
+        for await (const record of ctx.engine.readStream(run.id, streamId, { from, signal: abort.signal })) {
+          await sse.writeSSE({
+            id: String(record.index),
+            event: "chunk",
+            data: JSON.stringify(record.value),
+          });
+        }
+        if (!abort.signal.aborted) await sse.writeSSE({ event: "end", data: "{}" });
+      } finally {
+        clearInterval(keepalive);
+      }
+    });
+  });
+
+  return app;
+}
+
+/**
+ * Sends `event: run` for every change among the targets' runs until `done(all runs seen)`
+ * holds or the client goes away. Each event's id is a per-connection counter: run events are
+ * snapshots, so a reconnecting client simply receives the current state again.
+ */
+function followRuns(
+  c: Context<AppEnv>,
+  watcher: RunWatcher,
+  targets: WatchTarget[],
+  done: (runs: Run[]) => boolean,
+): Response {
+  return streamSSE(c, async (sse: SSEStreamingApi) => {
+    const latest = new Map<string, Run>();
+    let sequence = 0;
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    sse.onAbort(finish);
+    let writing = Promise.resolve();
+    const stops = targets.map((target) =>
+      watcher.watch({
+        target,
+        onRuns: (runs) => {
+          writing = writing.then(async () => {
+            for (const run of runs) {
+              latest.set(run.id, run);
+              await sse.writeSSE({
+                id: String(++sequence),
+                event: "run",
+                data: JSON.stringify(realtimeRun(run)),
+              });
+            }
+            if (done([...latest.values()])) finish();
+          });
+        },
+      }),
+    );
+    const keepalive = setInterval(() => void sse.write(": keepalive\n\n").catch(finish), KEEPALIVE_MS);
+    try {
+      await finished;
+      await writing;
+    } finally {
+      clearInterval(keepalive);
+      for (const stop of stops) stop();
+    }
+  });
+}

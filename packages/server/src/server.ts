@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import type { Engine } from "@mainspring/engine";
+import pino, { type Logger } from "pino";
+import { createApp } from "./app.js";
+import { KeyVerifier } from "./auth/keys.js";
+import { PublicTokens } from "./auth/public-tokens.js";
+import { DEFAULT_SERVER_LIMITS, type ServerContext, type ServerLimits } from "./context.js";
+import { Metrics } from "./http/metrics.js";
+import { Packets } from "./http/packets.js";
+import { UrlSigner } from "./http/signer.js";
+import { RunWatcher } from "./realtime/run-watcher.js";
+
+export interface ServerOptions {
+  engine: Engine;
+  /** Default 3030; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** The URL clients reach this server at; default `http://localhost:{port}`. */
+  publicUrl?: string;
+  /** Overrides the per-database signing secret (`MAINSPRING_JWT_SECRET`). */
+  jwtSecret?: string;
+  limits?: Partial<ServerLimits>;
+  /** Origins browsers may call the API from; default any (`*`). */
+  corsOrigins?: string[];
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  context: ServerContext;
+  close(): Promise<void>;
+}
+
+/** Builds the context (keys, token signer, metrics) on the engine's store and serves the API. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { engine } = options;
+  const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
+  const tokens = await PublicTokens.open(engine.db, options.jwtSecret);
+  const signer = new UrlSigner(await signingSecret(engine, options.jwtSecret));
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
+
+  const context: ServerContext = {
+    engine,
+    keys: new KeyVerifier(engine.db),
+    tokens,
+    signer,
+    packets: new Packets(engine.db),
+    logger,
+    metrics: new Metrics(engine),
+    publicUrl: "",
+    corsOrigins: options.corsOrigins ?? ["*"],
+    limits,
+  };
+  const watcher = new RunWatcher(engine);
+  const app = createApp(context, watcher);
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve(
+      { fetch: app.fetch, port: options.port ?? 3030, hostname: options.host ?? "0.0.0.0" },
+      () => resolve(s),
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  context.publicUrl = (options.publicUrl ?? `http://localhost:${port}`).replace(/\/$/, "");
+  engine.waits.setCallbackUrl(
+    (id) => `${context.publicUrl}/api/v1/waitpoints/tokens/${id}/callback/${signer.sign("token", id)}`,
+  );
+
+  return {
+    url: context.publicUrl,
+    port,
+    context,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        watcher.stop();
+        context.metrics.close();
+        // streaming responses (SSE) would hold close() open; end them
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** URL signatures share the JWT secret's source, under their own derivation. */
+async function signingSecret(engine: Engine, override?: string): Promise<string> {
+  if (override) return `url:${override}`;
+  await engine.db.query(
+    "insert into ms_server_secrets (name, value) values ('url', $1) on conflict (name) do nothing",
+    [randomBytes(32).toString("base64url")],
+  );
+  const { rows } = await engine.db.query<{ value: string }>(
+    "select value from ms_server_secrets where name = 'url'",
+  );
+  return rows[0]!.value;
+}
