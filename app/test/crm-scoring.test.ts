@@ -7,8 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateProspects } from "../src/crm/demo/generate.js";
 import { insertProspects } from "../src/crm/prospects.js";
 import { SCORING_VERSION, scoreLead } from "../src/crm/scoring/score.js";
+import { scoreWorkspace } from "../src/crm/scoring/store.js";
 import type { CrmDb } from "../src/db/store.js";
-import { bulkScoreLeadsTask, scheduledLeadScoringTask, scoreLeadTask } from "../src/trigger/jobs.js";
+import {
+  batchProgressStream,
+  bulkScoreLeadsTask,
+  scheduledLeadScoringTask,
+  scoreLeadTask,
+} from "../src/trigger/jobs.js";
 import { finished, openCrm, STORES, workspace } from "./helpers.js";
 
 for (const makeStore of STORES) {
@@ -95,6 +101,12 @@ for (const makeStore of STORES) {
       expect(run.status).toBe("COMPLETED");
       expect(run.output).toMatchObject({ scored: 1_234, pages: 3 });
       expect(run.metadata?.progress).toMatchObject({ done: 1_234, total: 1_234, fraction: 1 });
+      // batchProgressStream: one chunk before the first page and one after each page.
+      const chunks: Array<{ done: number; total: number }> = [];
+      for await (const chunk of await batchProgressStream.read(run.id, { timeoutInSeconds: 5 }))
+        chunks.push(chunk);
+      expect(chunks.map((c) => c.done)).toEqual([0, 500, 1_000, 1_234]);
+      expect(chunks.every((c) => c.total === 1_234)).toBe(true);
       const counts = (
         await db.query<{ ws: string; scored: string; history: string }>(
           `select p.workspace_id as ws, count(p.score) as scored,
@@ -143,6 +155,22 @@ for (const makeStore of STORES) {
         (await bulkScoreLeadsTask.trigger({ workspaceId: ws.id, rescoreAll: true })).id,
       );
       expect(all.output).toMatchObject({ scored: 1_239 });
+    });
+
+    it("bulk scoring leaves the event loop free between pages (PGlite has no I/O to yield on)", async () => {
+      // Without a macrotask turn per page, no timer fires until the whole run ends: the lease
+      // heartbeat starves, and the rescuer may hand the attempt to a second one.
+      const ws = await workspace(db, "enterprise");
+      await insertProspects(db, ws.id, generateProspects(6_000, 11, new Date()));
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      try {
+        const result = await scoreWorkspace(db, { workspaceId: ws.id, all: false, pageSize: 500 });
+        expect(result.pages).toBe(12);
+      } finally {
+        clearInterval(timer);
+      }
+      expect(ticks).toBeGreaterThanOrEqual(11);
     });
 
     it("scheduled-lead-scoring triggers one bulk run per workspace on its tier's queue, keyed by workspace", async () => {

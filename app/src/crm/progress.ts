@@ -1,4 +1,4 @@
-import { metadata } from "@mainspring/sdk";
+import { metadata, streams } from "@mainspring/sdk";
 
 export interface BatchProgress {
   operation: "score-leads" | "index-documents";
@@ -9,12 +9,16 @@ export interface BatchProgress {
   fraction: number;
 }
 
+/** Defined here (not in trigger/streams.ts, which re-exports it) so crm/ does not import trigger/. */
+export const batchProgress = streams.define<BatchProgress>({ id: "batch-progress" });
+
 /**
- * Reports a bulk operation's progress on the run. Today it is run metadata (`progress`),
- * which `runs.retrieve` and the dashboard read; the seed's `batchProgressStream` will carry
- * the same object once run streams land (one call site to change: this one).
+ * Reports a bulk operation's progress: a chunk on the run's `batchProgressStream` (a late
+ * subscriber reads every step from the start) and the latest value in run metadata
+ * (`progress`), which `runs.retrieve` and run lists show without reading the stream.
  */
 export async function reportBatchProgress(p: Omit<BatchProgress, "fraction">): Promise<void> {
-  const fraction = p.total === 0 ? 1 : Math.min(1, p.done / p.total);
-  metadata.set("progress", { ...p, fraction });
+  const progress = { ...p, fraction: p.total === 0 ? 1 : Math.min(1, p.done / p.total) };
+  metadata.set("progress", progress);
+  await batchProgress.append(progress);
 }

@@ -18,3 +18,4 @@ export {
   systemJobsQueue,
   type WorkspaceQueueOptions,
 } from "./queues.js";
+export { type BatchProgress, batchProgressStream } from "./streams.js";

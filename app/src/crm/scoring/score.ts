@@ -48,6 +48,12 @@ export interface LeadScore {
 const EMAIL = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;
 const DAY_MS = 86_400_000;
 
+/** 1234567.5 → "1,234,567.5"; Intl's toLocaleString costs ~20× more, and bulk scoring calls this per lead. */
+function thousands(n: number): string {
+  const [int, frac] = String(n).split(".");
+  return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? `.${frac}` : "");
+}
+
 const blank = (s: string | null | undefined): s is null | undefined | "" => !s || s.trim() === "";
 
 function emailFactor(email: string | null): Factor {
@@ -100,7 +106,7 @@ function valueFactor(value: number | null): Factor {
     factor: "estimatedValue",
     points: band.points,
     max: 20,
-    evidence: `estimated value ${value.toLocaleString("en-US")} (band ≥ ${band.min.toLocaleString("en-US")})`,
+    evidence: `estimated value ${thousands(value)} (${band.min === 0 ? "any positive value" : `band ≥ ${thousands(band.min)}`})`,
   };
 }
 

@@ -46,8 +46,8 @@ create table crm_prospects (
   updated_at        timestamptz not null default now(),
   unique (workspace_id, id)
 );
--- Keyset pages of a workspace's leads (bulk scoring walks these in id order).
-create index crm_prospects_ws_id on crm_prospects (workspace_id, id);
+-- unique (workspace_id, id) above also serves bulk scoring's keyset pages (workspace, id order);
+-- a second index on the same columns cost ~15% of bulk scoring's time in index writes.
 create index crm_prospects_ws_score on crm_prospects (workspace_id, score desc nulls last);
 
 -- One row per scoring of a lead: the score, the factors with their evidence, the version.
