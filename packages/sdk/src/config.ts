@@ -25,6 +25,40 @@ export interface SetupContext {
   worker: boolean;
 }
 
+/** Who called an app route, as the HTTP API authenticated them. */
+export interface AppRouteAuth {
+  /** A secret key (may do anything) or a public access token (only its scopes). */
+  kind: "secret" | "public";
+  /**
+   * Whether the caller holds a scope: always true for a secret key; for a token, a scope
+   * `action:resource:id`, `action:resource` (any id), or `admin`. E.g. `can("read", "tags", "workspace:ws_1")`.
+   */
+  can(action: string, resource: string, id?: string): boolean;
+}
+
+export interface AppRouteRequest {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  /** The parsed JSON body (undefined for GET). */
+  body: unknown;
+  auth: AppRouteAuth;
+}
+
+/**
+ * An app's own HTTP endpoint, served by `mainspring start`/`api` under `/api/v1/app{path}`
+ * behind the same authentication as the rest of the API. The handler authorizes the caller
+ * (`auth.can`) and returns JSON. Errors with a `code` listed in `errors` become that status
+ * and `{ error, code }`; others are 500.
+ */
+export interface AppRoute {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Hono-style path, e.g. "/workspaces/:workspaceId/search". */
+  path: string;
+  handler(request: AppRouteRequest): Promise<unknown> | unknown;
+  /** HTTP status per error code the handler may throw. */
+  errors?: Record<string, number>;
+}
+
 /** `mainspring.config.ts`, in the spirit of `trigger.config.ts`. */
 export interface MainspringConfig {
   /** Folders whose files are imported at start; every task they export is registered. */
@@ -40,6 +74,8 @@ export interface MainspringConfig {
    * the worker claims meanwhile must wait for the app's own readiness signal.
    */
   setup?: (context: SetupContext) => Promise<void> | void;
+  /** The app's own HTTP endpoints (see AppRoute), e.g. search over the CRM's documents. */
+  routes?: AppRoute[];
 }
 
 export function defineConfig(config: MainspringConfig): MainspringConfig {

@@ -6,6 +6,9 @@ export {
   type TaskRunResult,
 } from "./child-runs.js";
 export {
+  type AppRoute,
+  type AppRouteAuth,
+  type AppRouteRequest,
   defineConfig,
   type MainspringConfig,
   type SetupContext,

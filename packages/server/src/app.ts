@@ -7,6 +7,7 @@ import type { AppEnv, ServerContext } from "./context.js";
 import { errorResponse, HttpError, toHttpError } from "./http/errors.js";
 import { rateLimit } from "./http/rate-limit.js";
 import { RunWatcher } from "./realtime/run-watcher.js";
+import { appRoutes } from "./routes/app-routes.js";
 import { authRoutes } from "./routes/auth.js";
 import { batchRoutes } from "./routes/batches.js";
 import { packetRoutes, packetUploadRoutes } from "./routes/packets.js";
@@ -91,6 +92,7 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   api.route("/", authRoutes(ctx));
   api.route("/", packetRoutes(ctx));
   api.route("/", realtimeRoutes(ctx, watcher));
+  api.route("/", appRoutes(ctx, ctx.appRoutes));
   app.route("/", api);
 
   return app;

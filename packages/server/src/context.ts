@@ -1,4 +1,5 @@
 import type { Engine } from "@mainspring/engine";
+import type { AppRoute } from "@mainspring/sdk";
 import type { Logger } from "pino";
 import type { KeyVerifier } from "./auth/keys.js";
 import type { PublicTokens } from "./auth/public-tokens.js";
@@ -21,6 +22,8 @@ export interface ServerContext {
   /** Origins browsers may call from (`*` for any). */
   corsOrigins: string[];
   limits: ServerLimits;
+  /** The app's own endpoints, from mainspring.config.ts `routes`. */
+  appRoutes: AppRoute[];
 }
 
 export interface ServerLimits {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import type { Engine } from "@mainspring/engine";
+import type { AppRoute } from "@mainspring/sdk";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
 import { KeyVerifier } from "./auth/keys.js";
@@ -22,6 +23,8 @@ export interface ServerOptions {
   /** Overrides the per-database signing secret (`MAINSPRING_JWT_SECRET`). */
   jwtSecret?: string;
   limits?: Partial<ServerLimits>;
+  /** The app's own endpoints (mainspring.config.ts `routes`), served under /api/v1/app. */
+  appRoutes?: AppRoute[];
   /** Origins browsers may call the API from; default any (`*`). */
   corsOrigins?: string[];
   logger?: Logger;
@@ -52,6 +55,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics: new Metrics(engine),
     publicUrl: "",
     corsOrigins: options.corsOrigins ?? ["*"],
+    appRoutes: options.appRoutes ?? [],
     limits,
   };
   const watcher = new RunWatcher(engine);

@@ -29,7 +29,7 @@ export async function runCommand(opts: GlobalOptions, mode: "start" | "worker" |
   let server: RunningServer | undefined;
   if (serverOptions) {
     try {
-      server = await startServer({ engine, ...serverOptions });
+      server = await startServer({ engine, appRoutes: project.config.routes, ...serverOptions });
     } catch (error) {
       await engine.stop(0);
       throw error;

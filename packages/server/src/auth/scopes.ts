@@ -35,6 +35,11 @@ export class Grants {
     this.scopes = raw.map(parseScope).filter((s): s is Scope => s !== undefined);
   }
 
+  /** A scope granting `action` on `resource` (with this id, or any id), or `admin`. */
+  allows(action: string, resource: string, id?: string): boolean {
+    return this.has(action, resource, id);
+  }
+
   private has(action: string, resource: string, id?: string): boolean {
     return this.scopes.some(
       (s) =>
