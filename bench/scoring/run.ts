@@ -224,7 +224,7 @@ for (const store of stores) results.push(await benchStore(store));
 const file = join("bench", "results", `scoring-${new Date().toISOString().slice(0, 10)}.json`);
 writeFileSync(
   file,
-  JSON.stringify(
+  `${JSON.stringify(
     {
       at: new Date().toISOString(),
       node: process.version,
@@ -237,7 +237,7 @@ writeFileSync(
     },
     null,
     2,
-  ),
+  )}\n`,
 );
 console.log(
   `\n| store | leads | bulk-score-leads wall (median of ${REPS}) | leads/s | chunks/s (indexing) | re-index embedded | search p50 / p95 |`,
