@@ -27,8 +27,11 @@ export interface SetupContext {
 
 /** Who called an app route, as the HTTP API authenticated them. */
 export interface AppRouteAuth {
-  /** A secret key (may do anything) or a public access token (only its scopes). */
-  kind: "secret" | "public";
+  /**
+   * A secret key (may do anything), a public access token (only its scopes), or nobody, on
+   * a route declared `public` (whose URL must carry its own proof, e.g. a signed link).
+   */
+  kind: "secret" | "public" | "anonymous";
   /**
    * Whether the caller holds a scope: always true for a secret key; for a token, a scope
    * `action:resource:id`, `action:resource` (any id), or `admin`. E.g. `can("read", "tags", "workspace:ws_1")`.
@@ -39,8 +42,10 @@ export interface AppRouteAuth {
 export interface AppRouteRequest {
   params: Record<string, string>;
   query: Record<string, string>;
-  /** The parsed JSON body (undefined for GET). */
+  /** The parsed JSON body (undefined for GET, and on public routes). */
   body: unknown;
+  /** The request body as text, on public routes (they accept any content type). */
+  rawBody?: string;
   auth: AppRouteAuth;
 }
 
@@ -57,6 +62,12 @@ export interface AppRoute {
   handler(request: AppRouteRequest): Promise<unknown> | unknown;
   /** HTTP status per error code the handler may throw. */
   errors?: Record<string, number>;
+  /**
+   * Served without credentials (e.g. RFC 8058 one-click unsubscribe, which mail providers POST
+   * to): the handler must verify the request itself. Bodies may then be any content type;
+   * `rawBody` holds the text.
+   */
+  public?: boolean;
 }
 
 /** `mainspring.config.ts`, in the spirit of `trigger.config.ts`. */

@@ -80,6 +80,7 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   });
   app.route("/", callbackRoutes(ctx));
   app.route("/", packetUploadRoutes(ctx));
+  app.route("/", appRoutes(ctx, ctx.appRoutes, "public"));
 
   const api = new Hono<AppEnv>();
   api.use("/api/*", authenticate(ctx));
@@ -92,7 +93,7 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   api.route("/", authRoutes(ctx));
   api.route("/", packetRoutes(ctx));
   api.route("/", realtimeRoutes(ctx, watcher));
-  api.route("/", appRoutes(ctx, ctx.appRoutes));
+  api.route("/", appRoutes(ctx, ctx.appRoutes, "authenticated"));
   app.route("/", api);
 
   return app;

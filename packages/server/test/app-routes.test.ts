@@ -33,6 +33,16 @@ const routes: AppRoute[] = [
       throw new Error("unexpected");
     },
   },
+  {
+    method: "POST",
+    path: "/unsubscribe/:token",
+    public: true,
+    errors: { BAD_LINK: 401 },
+    handler: ({ params, rawBody, auth }) => {
+      if (params.token !== "signed-ok") throw Object.assign(new Error("bad link"), { code: "BAD_LINK" });
+      return { rawBody, kind: auth.kind };
+    },
+  },
 ];
 
 describe("app routes", () => {
@@ -86,6 +96,25 @@ describe("app routes", () => {
     const boom = await get("/api/v1/app/boom", key);
     expect(boom.status).toBe(500);
     expect(await boom.json()).toEqual({ error: "Internal server error", code: "INTERNAL" });
+  });
+
+  it("serves public routes under /app without credentials, with the raw body", async () => {
+    const ok = await fetch(`${server.url}/app/unsubscribe/signed-ok`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
+    expect(await ok.json()).toEqual({ rawBody: "List-Unsubscribe=One-Click", kind: "anonymous" });
+    expect((await fetch(`${server.url}/app/unsubscribe/forged`, { method: "POST" })).status).toBe(401);
+    // not mounted behind auth, and not under /api
+    expect(
+      (
+        await fetch(`${server.url}/api/v1/app/unsubscribe/signed-ok`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}` },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it("needs credentials and parses JSON bodies with the API's rules", async () => {
