@@ -1,4 +1,5 @@
 import { defineConfig } from "@mainspring/sdk";
+import { searchRoute } from "./src/crm/search/route.js";
 import { setupCrm, shouldSeedDemo } from "./src/crm/setup.js";
 
 export default defineConfig({
@@ -10,4 +11,6 @@ export default defineConfig({
   // The CRM's tables live in the engine's database: migrate them, bind the store for the tasks,
   // and on a fresh embedded store (npm start) seed the demo workspaces.
   setup: ({ db, worker }) => setupCrm(db, { seedDemo: worker && shouldSeedDemo(db.kind) }),
+  // The CRM's own HTTP endpoints, served by the API under /api/v1/app (docs/http-api.md).
+  routes: [searchRoute],
 });
