@@ -1,4 +1,10 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ServerOptions } from "@mainspring/server";
+
+/** The dashboard's build in this repository, served when it has been built. */
+const BUILT_DASHBOARD = fileURLToPath(new URL("../../dashboard/dist", import.meta.url));
 
 /** HTTP API settings from the environment (see the README's configuration table). */
 export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<ServerOptions, "engine"> {
@@ -21,5 +27,10 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
       ? env.MAINSPRING_CORS_ORIGINS.split(",").map((o) => o.trim())
       : undefined,
     limits: requestsPerMinute === undefined ? undefined : { requestsPerMinute },
+    staticDir: env.MAINSPRING_DASHBOARD_DIR
+      ? resolve(env.MAINSPRING_DASHBOARD_DIR)
+      : existsSync(BUILT_DASHBOARD)
+        ? BUILT_DASHBOARD
+        : undefined,
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { routePath } from "hono/route";
@@ -95,6 +96,28 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   api.route("/", realtimeRoutes(ctx, watcher));
   api.route("/", appRoutes(ctx, ctx.appRoutes, "authenticated"));
   app.route("/", api);
+
+  // The dashboard's static files (a single-page app: unknown paths get its index.html).
+  if (ctx.staticDir) {
+    const isApi = (path: string) =>
+      path.startsWith("/api/") || path.startsWith("/app/") || path === "/metrics";
+    app.use("/*", async (c, next) =>
+      isApi(c.req.path) ? next() : serveStatic({ root: ctx.staticDir })(c, next),
+    );
+    app.get("/*", async (c, next) =>
+      isApi(c.req.path) ? next() : serveStatic({ root: ctx.staticDir, path: "index.html" })(c, next),
+    );
+  } else {
+    app.get("/", (c) =>
+      c.json({
+        name: "mainspring",
+        health: "/healthz",
+        metrics: "/metrics",
+        api: "/api/v1",
+        docs: "docs/http-api.md",
+      }),
+    );
+  }
 
   return app;
 }

@@ -22,6 +22,8 @@ export interface ServerContext {
   /** Origins browsers may call from (`*` for any). */
   corsOrigins: string[];
   limits: ServerLimits;
+  /** Where the dashboard's built files are, if served. */
+  staticDir?: string;
   /** The app's own endpoints, from mainspring.config.ts `routes`. */
   appRoutes: AppRoute[];
 }

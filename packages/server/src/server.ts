@@ -25,6 +25,8 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** The app's own endpoints (mainspring.config.ts `routes`), served under /api/v1/app. */
   appRoutes?: AppRoute[];
+  /** A folder of static files (the dashboard's build) served at `/`; unknown paths get its index.html. */
+  staticDir?: string;
   /** Origins browsers may call the API from; default any (`*`). */
   corsOrigins?: string[];
   logger?: Logger;
@@ -56,6 +58,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     publicUrl: "",
     corsOrigins: options.corsOrigins ?? ["*"],
     appRoutes: options.appRoutes ?? [],
+    staticDir: options.staticDir,
     limits,
   };
   const watcher = new RunWatcher(engine);

@@ -45,6 +45,36 @@ const routes: AppRoute[] = [
   },
 ];
 
+describe("static files", () => {
+  it("serves a folder at / with index.html for unknown paths, and leaves /api paths to the API", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "ms-static-"));
+    writeFileSync(join(dir, "index.html"), "<h1>dashboard</h1>");
+    writeFileSync(join(dir, "app.js"), "console.log(1)");
+    const engine = await startEngine({ db: await pgliteStore().open(), worker: false, maintenance: false });
+    const server = await startServer({
+      engine,
+      port: 0,
+      host: "127.0.0.1",
+      logger: pino({ level: "silent" }),
+      staticDir: dir,
+    });
+    try {
+      expect(await (await fetch(`${server.url}/`)).text()).toBe("<h1>dashboard</h1>");
+      expect(await (await fetch(`${server.url}/app.js`)).text()).toBe("console.log(1)");
+      expect(await (await fetch(`${server.url}/runs/run_123`)).text()).toBe("<h1>dashboard</h1>");
+      const api = await fetch(`${server.url}/api/v1/nothing`);
+      expect(api.status).toBe(401);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await engine.stop();
+    }
+  });
+});
+
 describe("app routes", () => {
   const store = pgliteStore();
   let engine: Engine;
