@@ -20,14 +20,17 @@ import { parseArgs } from "node:util";
 import { type Run, runs } from "@mainspring/sdk";
 import pg from "pg";
 import { DEMO_DOCUMENTS } from "../../app/src/crm/demo/corpus.js";
-import { generateProspects } from "../../app/src/crm/demo/generate.js";
+import { generateProspects, rng } from "../../app/src/crm/demo/generate.js";
 import { createDocuments } from "../../app/src/crm/documents.js";
+import { embeddingProviderFromEnv } from "../../app/src/crm/embeddings/provider.js";
+import { toPgvector } from "../../app/src/crm/embeddings/vector.js";
 import { newId } from "../../app/src/crm/ids.js";
 import { insertProspects } from "../../app/src/crm/prospects.js";
 import { searchDocuments } from "../../app/src/crm/search/search.js";
 import { setupCrm } from "../../app/src/crm/setup.js";
 import { createWorkspace } from "../../app/src/crm/workspaces.js";
-import { unbindCrmStore } from "../../app/src/db/store.js";
+import { type CrmDb, unbindCrmStore } from "../../app/src/db/store.js";
+import { vectorSql } from "../../app/src/db/vector-mode.js";
 import {
   buildWorkspaceQueueOptions,
   bulkIndexDocumentsTask,
@@ -42,12 +45,14 @@ const { values } = parseArgs({
     reps: { type: "string", default: "3" },
     docs: { type: "string", default: "60" },
     "page-size": { type: "string", default: "2000" },
+    "scale-chunks": { type: "string", default: "1000,5000" },
   },
 });
 const N = Number(values.n);
 const REPS = Number(values.reps);
 const DOCS = Number(values.docs);
 const PAGE = Number(values["page-size"]);
+const SCALE = values["scale-chunks"]!.split(",").filter(Boolean).map(Number);
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -116,6 +121,58 @@ const QUERIES = [
   "how much does it cost for a big company",
   "how to onboard my sales team",
 ];
+
+const WORDS =
+  "account billing contract pipeline forecast renewal invoice onboarding integration security export import webhook campaign sequence reply meeting quota territory discount".split(
+    " ",
+  );
+
+/**
+ * A workspace of `chunks` synthetic chunks (10 per document) for search latency at scale:
+ * random words and random unit vectors, stored under the real model's id so the vector list
+ * scans them all. Embedding thousands of real chunks would take minutes and measure the model.
+ */
+async function syntheticWorkspace(db: CrmDb, chunks: number): Promise<string> {
+  const ws = await createWorkspace(db, {
+    id: newId("ws"),
+    name: "Scale",
+    slug: `scale-${chunks}-${Date.now()}`,
+    tier: "enterprise",
+  });
+  const model = embeddingProviderFromEnv().model;
+  const vsql = await vectorSql(db);
+  const r = rng(chunks);
+  const docs = Math.ceil(chunks / 10);
+  const ids = await createDocuments(
+    db,
+    ws.id,
+    Array.from({ length: docs }, (_, i) => ({ title: `Synthetic ${i}`, content: "synthetic" })),
+  );
+  for (let d = 0; d < docs; d += 50) {
+    const rows = ids.slice(d, d + 50).flatMap((itemId) =>
+      Array.from({ length: 10 }, (_, ordinal) => {
+        const v = Array.from({ length: 512 }, () => r() - 0.5);
+        const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+        const content = Array.from({ length: 120 }, () => WORDS[Math.floor(r() * WORDS.length)]).join(" ");
+        return {
+          item_id: itemId,
+          ordinal,
+          content,
+          hash: `${itemId}-${ordinal}`,
+          embedding: toPgvector(v.map((x) => x / norm)),
+        };
+      }),
+    );
+    await db.query(
+      `insert into crm_chunks (workspace_id, item_id, ordinal, heading, content, content_hash, embedding_model, embedding)
+       select $1, r.item_id, r.ordinal, 'Synthetic', r.content, r.hash, $2, ${vsql.cast("r.embedding")}
+       from jsonb_to_recordset($3::jsonb) as r(item_id text, ordinal integer, content text, hash text, embedding text)`,
+      [ws.id, model, JSON.stringify(rows)],
+    );
+  }
+  await db.exec("analyze crm_chunks");
+  return ws.id;
+}
 
 async function benchStore(store: string) {
   return withEngine(store, async (engine) => {
@@ -190,9 +247,26 @@ async function benchStore(store: string) {
     console.log(
       `[${store}] search (${mode}) over ${indexed.chunks} chunks: p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p95 ${quantile(latencies, 0.95).toFixed(1)} ms`,
     );
+    const scale: Array<{ chunks: number; p50Ms: number; p95Ms: number }> = [];
+    for (const chunks of SCALE) {
+      const big = await syntheticWorkspace(db, chunks);
+      const ms: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        for (const query of QUERIES) {
+          const s0 = performance.now();
+          await searchDocuments({ workspaceId: big, query, limit: 5 }, { db });
+          ms.push(performance.now() - s0);
+        }
+      }
+      scale.push({ chunks, p50Ms: quantile(ms, 0.5), p95Ms: quantile(ms, 0.95) });
+      console.log(
+        `[${store}] search (${mode}) over ${chunks} chunks: p50 ${quantile(ms, 0.5).toFixed(1)} ms, p95 ${quantile(ms, 0.95).toFixed(1)} ms`,
+      );
+    }
     return {
       store,
       n: N,
+      searchAtScale: scale,
       seedS,
       scoring,
       scoringMedian: {
