@@ -2,6 +2,13 @@
  * The seed's import names, in one module: `import { scoreLeadTask } from "@/trigger/jobs"`.
  * Later parts (campaigns, agents, approvals, sequences, streams) add theirs here.
  */
+
+export {
+  type ApprovalDecision,
+  type ApprovalResult,
+  completeApproval,
+  requestApprovalTask,
+} from "./approvals.js";
 export {
   bulkIndexDocumentsTask,
   indexDocumentTask,
@@ -18,4 +25,14 @@ export {
   systemJobsQueue,
   type WorkspaceQueueOptions,
 } from "./queues.js";
-export { type BatchProgress, batchProgressStream } from "./streams.js";
+export {
+  type AgentStreamChunk,
+  agentOutputStream,
+  type BatchProgress,
+  batchProgressStream,
+} from "./streams.js";
+export {
+  executeAgentTask,
+  processActiveAgentsTask,
+  scheduledAgentHealthCheckTask,
+} from "./workflow-executor.js";

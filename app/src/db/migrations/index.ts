@@ -1,6 +1,7 @@
 import type { CrmDb } from "../store.js";
 import * as crm from "./001_crm.js";
 import * as vectors from "./002_vectors.js";
+import * as agents from "./004_agents.js";
 
 /**
  * The CRM's migrations: numbered and forward-only like the engine's, with their own ledger
@@ -14,6 +15,7 @@ const MIGRATIONS: Array<{
 }> = [
   { version: 1, name: "crm", up: crm.up },
   { version: 2, name: "vectors", up: vectors.up },
+  { version: 4, name: "agents", up: agents.up },
 ];
 
 /** Distinct from the engine's advisory lock key (7263541): the two may migrate at once. */
