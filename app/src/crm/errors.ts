@@ -9,7 +9,15 @@ export type CrmErrorCode =
   | "DOCUMENT_NOT_FOUND"
   | "DOCUMENT_EMPTY"
   | "EMBEDDING_FAILED"
-  | "EMBEDDING_CONFIG_INVALID";
+  | "EMBEDDING_CONFIG_INVALID"
+  | "CAMPAIGN_NOT_FOUND"
+  | "CAMPAIGN_STATE"
+  | "AUDIENCE_EMPTY"
+  | "INVALID_TEMPLATE"
+  | "INVALID_DELAY"
+  | "MAIL_CONFIG_INVALID"
+  | "SMTP_UNAVAILABLE"
+  | "UNSUBSCRIBE_LINK_INVALID";
 
 /** A failure that a retry can fix (a provider that timed out, a store not yet bound). */
 export class CrmError extends Error {

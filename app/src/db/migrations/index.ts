@@ -1,6 +1,7 @@
 import type { CrmDb } from "../store.js";
 import * as crm from "./001_crm.js";
 import * as vectors from "./002_vectors.js";
+import * as email from "./003_email.js";
 import * as agents from "./004_agents.js";
 
 /**
@@ -15,6 +16,7 @@ const MIGRATIONS: Array<{
 }> = [
   { version: 1, name: "crm", up: crm.up },
   { version: 2, name: "vectors", up: vectors.up },
+  { version: 3, name: "email", up: email.up },
   { version: 4, name: "agents", up: agents.up },
 ];
 
