@@ -324,7 +324,9 @@ for (const makeStore of STORES) {
           description: "Send the proposal",
           requestedBy: `agent:${agent.id}`,
         });
-        expect((await runs.retrieve(handle.id)).status).toBe("WAITING");
+        await waitFor(async () => (await runs.retrieve(handle.id)).status === "WAITING", {
+          what: "the run to wait",
+        });
         expect((await listExecutions(db, agent.id))[0]).toMatchObject({ status: "waiting_approval" });
         expect(live.filter((c) => c.type === "token").map((c) => c.content)).toEqual([
           "I will ",
