@@ -16,6 +16,9 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Engi
     dataDir: resolve(env.MAINSPRING_DATA_DIR || ".mainspring"),
     schema: env.MAINSPRING_DB_SCHEMA || undefined,
     durable: env.MAINSPRING_DURABLE === "1" || env.MAINSPRING_DURABLE === "true",
+    // wait token callback URLs point at the API (signed with the store's secret, or this one)
+    apiUrl: env.MAINSPRING_API_URL || `http://localhost:${env.PORT && env.PORT !== "0" ? env.PORT : 3030}`,
+    urlSecret: env.MAINSPRING_JWT_SECRET || undefined,
     maxConnections: int("MAINSPRING_DB_POOL"),
     worker: {
       concurrency: int("MAINSPRING_CONCURRENCY"),

@@ -41,11 +41,12 @@ import {
   listRunRows,
   rescheduleRunRow,
 } from "./sql/runs.js";
-import type { Db } from "./store/db.js";
+import type { Db, Queryable } from "./store/db.js";
 import { openStore, type StoreOptions } from "./store/open.js";
 import { type StreamInfo, StreamService } from "./streams.js";
 import { tagsSchema } from "./trigger-options.js";
-import { batchHandle, insertPrepared, prepareRun } from "./triggering.js";
+import { batchHandle, insertPrepared, insertPreparedIn, prepareRun } from "./triggering.js";
+import { openUrlSigner } from "./url-signer.js";
 import { WaitService } from "./waits.js";
 import { Worker, type WorkerOptions } from "./worker/worker.js";
 
@@ -62,6 +63,8 @@ export interface EngineOptions extends StoreOptions {
   registerRuntime?: boolean;
   /** Public base URL of the HTTP API, for wait token callback URLs. Default http://localhost:3030. */
   apiUrl?: string;
+  /** Overrides the store's URL-signing secret (the API's MAINSPRING_JWT_SECRET). */
+  urlSecret?: string;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -146,6 +149,12 @@ export class Engine implements TaskRuntime {
 
   async start(): Promise<void> {
     await migrate(this.db);
+    // Callback URLs carry a signature (the API verifies it), whichever process makes the token.
+    const signer = await openUrlSigner(this.db, this.options.urlSecret);
+    const apiUrl = (this.options.apiUrl ?? "http://localhost:3030").replace(/\/$/, "");
+    this.waits.setCallbackUrl(
+      (id) => `${apiUrl}/api/v1/waitpoints/tokens/${id}/callback/${signer.sign("token", id)}`,
+    );
     await this.syncQueues(allQueues());
     await this.schedules.syncDeclarative();
     if (this.options.registerRuntime !== false) setRuntime(this);
@@ -182,10 +191,14 @@ export class Engine implements TaskRuntime {
     return handle!;
   }
 
-  /** `options.batchId`: the id to give the batch (the HTTP API's two-phase batches choose it first). */
+  /**
+   * `options.batchId`: the id to give the batch (the HTTP API's two-phase batches choose it
+   * first). `options.inTransaction` runs first in the transaction that inserts the runs, so
+   * the caller's own bookkeeping (sealing its batch) commits or rolls back with them.
+   */
   async batchTrigger(
     items: Array<{ task: string } & BatchItem<unknown>>,
-    options: { batchId?: string } = {},
+    options: { batchId?: string; inTransaction?: (tx: Queryable) => Promise<void> } = {},
   ): Promise<BatchHandle> {
     if (items.length === 0) throw new MainspringError("INVALID_OPTIONS", "A batch needs at least one item");
     if (items.length > this.limits.maxBatchSize) {
@@ -204,7 +217,13 @@ export class Engine implements TaskRuntime {
       }),
     );
     await this.ensureQueues(prepared.map((p) => p.run.queue));
-    const runs = await insertPrepared(this.db, prepared, batchId);
+    const inTransaction = options.inTransaction;
+    const runs = inTransaction
+      ? await this.db.transaction(async (tx) => {
+          await inTransaction(tx);
+          return insertPreparedIn(tx, prepared, batchId);
+        })
+      : await insertPrepared(this.db, prepared, batchId);
     for (const item of items) this.afterInsert(item.options);
     return batchHandle(batchId, runs);
   }

@@ -6,4 +6,5 @@ export type { QueueStats } from "./sql/queues.js";
 export type { Db, Queryable } from "./store/db.js";
 export { openStore, type StoreOptions } from "./store/open.js";
 export type { StreamInfo, StreamServiceOptions } from "./streams.js";
+export { openUrlSigner, UrlSigner } from "./url-signer.js";
 export type { ClaimEvent, WorkerOptions } from "./worker/worker.js";

@@ -1,4 +1,4 @@
-import type { Engine } from "@mainspring/engine";
+import type { Engine, UrlSigner } from "@mainspring/engine";
 import type { AppRoute } from "@mainspring/sdk";
 import type { Logger } from "pino";
 import type { KeyVerifier } from "./auth/keys.js";
@@ -6,7 +6,6 @@ import type { PublicTokens } from "./auth/public-tokens.js";
 import type { Grants } from "./auth/scopes.js";
 import type { Metrics } from "./http/metrics.js";
 import type { Packets } from "./http/packets.js";
-import type { UrlSigner } from "./http/signer.js";
 
 /** Everything a route needs, built once per server. */
 export interface ServerContext {
@@ -26,6 +25,8 @@ export interface ServerContext {
   staticDir?: string;
   /** The app's own endpoints, from mainspring.config.ts `routes`. */
   appRoutes: AppRoute[];
+  /** Ends each open realtime stream (closing the server calls them). */
+  openStreams: Set<() => void>;
 }
 
 export interface ServerLimits {

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
-import type { Engine } from "@mainspring/engine";
+import { type Engine, openUrlSigner } from "@mainspring/engine";
 import type { AppRoute } from "@mainspring/sdk";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
@@ -10,8 +9,10 @@ import { PublicTokens } from "./auth/public-tokens.js";
 import { DEFAULT_SERVER_LIMITS, type ServerContext, type ServerLimits } from "./context.js";
 import { Metrics } from "./http/metrics.js";
 import { Packets } from "./http/packets.js";
-import { UrlSigner } from "./http/signer.js";
 import { RunWatcher } from "./realtime/run-watcher.js";
+
+/** How long requests in flight may take to answer when the server closes. */
+const CLOSE_GRACE_MS = 5_000;
 
 export interface ServerOptions {
   engine: Engine;
@@ -44,7 +45,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { engine } = options;
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
   const tokens = await PublicTokens.open(engine.db, options.jwtSecret);
-  const signer = new UrlSigner(await signingSecret(engine, options.jwtSecret));
+  const signer = await openUrlSigner(engine.db, options.jwtSecret);
   const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
 
   const context: ServerContext = {
@@ -58,17 +59,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     publicUrl: "",
     corsOrigins: options.corsOrigins ?? ["*"],
     appRoutes: options.appRoutes ?? [],
+    openStreams: new Set(),
     staticDir: options.staticDir,
     limits,
   };
   const watcher = new RunWatcher(engine);
   const app = createApp(context, watcher);
 
-  const server: ServerType = await new Promise((resolve) => {
+  const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve(
       { fetch: app.fetch, port: options.port ?? 3030, hostname: options.host ?? "0.0.0.0" },
       () => resolve(s),
     );
+    // EADDRINUSE and friends reject, so the caller can stop the engine cleanly
+    s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
   context.publicUrl = (options.publicUrl ?? `http://localhost:${port}`).replace(/\/$/, "");
@@ -84,22 +88,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       new Promise<void>((resolve, reject) => {
         watcher.stop();
         context.metrics.close();
-        // streaming responses (SSE) would hold close() open; end them
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close((error) => (error ? reject(error) : resolve()));
+        // End realtime streams (they never end on their own), let requests in flight answer,
+        // and cut what is still open after a grace period.
+        for (const end of context.openStreams) end();
+        const http = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+        const force = setTimeout(() => http.closeAllConnections?.(), CLOSE_GRACE_MS);
+        server.close((error) => {
+          clearTimeout(force);
+          if (error) reject(error);
+          else resolve();
+        });
+        http.closeIdleConnections?.();
       }),
   };
-}
-
-/** URL signatures share the JWT secret's source, under their own derivation. */
-async function signingSecret(engine: Engine, override?: string): Promise<string> {
-  if (override) return `url:${override}`;
-  await engine.db.query(
-    "insert into ms_server_secrets (name, value) values ('url', $1) on conflict (name) do nothing",
-    [randomBytes(32).toString("base64url")],
-  );
-  const { rows } = await engine.db.query<{ value: string }>(
-    "select value from ms_server_secrets where name = 'url'",
-  );
-  return rows[0]!.value;
 }

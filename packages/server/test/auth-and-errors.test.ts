@@ -214,6 +214,109 @@ for (const makeStore of STORES) {
       expect(info).toMatchObject({ status: "COMPLETED", output: { approved: true } });
     });
 
+    it("accepts callback URLs of tokens made by a process without the API (a worker)", async () => {
+      const { startEngine } = await import("@mainspring/engine");
+      const worker = await startEngine({
+        db: h.engine.db,
+        worker: false,
+        maintenance: false,
+        registerRuntime: false,
+      });
+      try {
+        const token = await worker.createToken({});
+        const url = new URL(token.url);
+        expect(url.pathname).toMatch(/\/callback\/[\w-]{20,}$/);
+        const res = await fetch(`${h.server.url}${url.pathname}`, { method: "POST", body: '"ok"' });
+        expect(res.status).toBe(200);
+        expect((await h.engine.retrieveToken(token.id)).status).toBe("COMPLETED");
+      } finally {
+        await worker.stop();
+      }
+    });
+
+    it("refuses tokens of revoked keys, overlong lifetimes, and scopes that only look like admin", async () => {
+      const { createKey, revokeKey } = await import("../src/auth/keys.js");
+      const other = await createKey(h.engine.db, { name: "soon revoked" });
+      const mint = (key: string, body: unknown) =>
+        fetch(`${h.server.url}/api/v1/auth/public-tokens`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+      const { token } = (await (await mint(other.key, { scopes: ["read:runs"] })).json()) as {
+        token: string;
+      };
+      await revokeKey(h.engine.db, other.record.id);
+      const revoked = await call(`/api/v3/runs/${runA}`, { token });
+      expect(revoked.status).toBe(401);
+      expect(((await revoked.json()) as { code: string }).code).toBe("TOKEN_REVOKED");
+      expect((await mint(h.key, { scopes: ["read:runs"], expirationTime: "10y" })).status).toBe(400);
+      const fake = await h.server.context.tokens.sign({
+        sub: (await h.server.context.keys.verify(h.key))!.id,
+        scopes: ["admin:nothing"],
+      });
+      expect((await call(`/api/v3/runs/${runA}`, { token: fake })).status).toBe(403);
+    });
+
+    it("keeps a public caller's idempotency keys, tags and queue options to itself", async () => {
+      const key = `order-${store.name}`;
+      const mine = await call("/api/v1/tasks/edge-echo/trigger", {
+        method: "POST",
+        body: JSON.stringify({
+          payload: "1",
+          options: { payloadType: "application/json", idempotencyKey: key },
+        }),
+      });
+      const secretRun = ((await mine.json()) as { id: string }).id;
+      const triggerToken = await h.server.context.tokens.sign({
+        sub: (await h.server.context.keys.verify(h.key))!.id,
+        scopes: ["trigger:tasks:edge-echo", "read:tags:workspace:A"],
+      });
+      const theirs = await call("/api/v1/tasks/edge-echo/trigger", {
+        method: "POST",
+        token: triggerToken,
+        body: JSON.stringify({
+          payload: "2",
+          options: { payloadType: "application/json", idempotencyKey: key },
+        }),
+      });
+      const body = (await theirs.json()) as { id: string; isCached: boolean };
+      expect(body.id).not.toBe(secretRun);
+      expect(body.isCached).toBe(false);
+      for (const options of [
+        { tags: ["workspace:B"] },
+        { queue: { name: "other" } },
+        { concurrencyKey: "x" },
+        { priority: 100 },
+      ]) {
+        const res = await call("/api/v1/tasks/edge-echo/trigger", {
+          method: "POST",
+          token: triggerToken,
+          body: JSON.stringify({ payload: "3", options: { payloadType: "application/json", ...options } }),
+        });
+        expect({ options, status: res.status }).toEqual({ options, status: 403 });
+      }
+      const tagged = await call("/api/v1/tasks/edge-echo/trigger", {
+        method: "POST",
+        token: triggerToken,
+        body: JSON.stringify({
+          payload: "4",
+          options: { payloadType: "application/json", tags: ["workspace:A"] },
+        }),
+      });
+      expect(tagged.status).toBe(200);
+    });
+
+    it("refuses oversized subscriptions, keys in URLs, bad stream ids and unstorable values", async () => {
+      const many = Array.from({ length: 11 }, (_, i) => `t${i}`).join(",");
+      expect((await call(`/api/v1/realtime/runs?tags=${many}`)).status).toBe(400);
+      expect((await call(`/api/v1/realtime/runs/${runA}?token=${h.key}`, { token: "" })).status).toBe(400);
+      expect((await call(`/api/v3/runs/${runA}?token=${tokenA}`, { token: "" })).status).toBe(401);
+      expect((await call(`/api/v1/realtime/streams/${runA}/bad%20id`)).status).toBe(400);
+      expect((await call("/api/v3/runs/run%00x")).status).toBe(400);
+      expect((await call("/api/v1/runs?filter[createdAt][from]=8640000000000000")).status).toBe(400);
+    });
+
     it("serves health, request ids and Prometheus metrics", async () => {
       const health = await fetch(`${h.server.url}/healthz`);
       expect(await health.json()).toEqual({ ok: true, store: store.name });

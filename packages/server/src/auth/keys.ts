@@ -118,6 +118,7 @@ const TOUCH_MS = 60_000;
 export class KeyVerifier {
   private readonly cache = new Map<string, { record: ApiKeyRecord | undefined; at: number }>();
   private readonly touched = new Map<string, number>();
+  private readonly liveById = new Map<string, { live: boolean; at: number }>();
 
   constructor(private readonly db: Queryable) {}
 
@@ -138,6 +139,18 @@ export class KeyVerifier {
     this.cache.set(hash, { record, at: Date.now() });
     if (record) this.touch(record.id);
     return record;
+  }
+
+  /** Whether a key id names a key that is not revoked (cached like verify). */
+  async isLive(id: string): Promise<boolean> {
+    const hit = this.liveById.get(id);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.live;
+    const { rows } = await this.db.query("select 1 from ms_api_keys where id = $1 and revoked_at is null", [
+      id,
+    ]);
+    if (this.liveById.size > 10_000) this.liveById.clear();
+    this.liveById.set(id, { live: rows.length > 0, at: Date.now() });
+    return rows.length > 0;
   }
 
   private touch(id: string): void {

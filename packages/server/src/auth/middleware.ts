@@ -11,7 +11,18 @@ import { Grants } from "./scopes.js";
 export function authenticate(ctx: ServerContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
-    const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : c.req.query("token");
+    // `?token=` only for realtime GETs (EventSource cannot send headers), and never a secret key:
+    // query strings end up in proxy logs
+    const queryToken =
+      c.req.method === "GET" && c.req.path.startsWith("/api/v1/realtime/") ? c.req.query("token") : undefined;
+    if (queryToken?.startsWith("tr_")) {
+      throw new HttpError(
+        400,
+        "KEY_IN_URL",
+        "Never put a secret key in a URL; send it as `Authorization: Bearer`",
+      );
+    }
+    const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : queryToken;
     if (!token) {
       throw new HttpError(
         401,
@@ -34,6 +45,10 @@ async function resolvePrincipal(ctx: ServerContext, token: string): Promise<Prin
   if (claims === "expired") throw new HttpError(401, "TOKEN_EXPIRED", "This public access token has expired");
   if (claims === "invalid")
     throw new HttpError(401, "INVALID_TOKEN", "This access token is not valid for this server");
+  // a token dies with the key that minted it (tokens the server's own code signs name no key)
+  if (claims.sub.startsWith("key_") && !(await ctx.keys.isLive(claims.sub))) {
+    throw new HttpError(401, "TOKEN_REVOKED", "The key that issued this token was revoked");
+  }
   return {
     kind: "public",
     sub: claims.sub,

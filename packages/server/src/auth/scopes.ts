@@ -28,6 +28,9 @@ export interface RunFacts {
   rootId?: string;
 }
 
+/** Only the exact scope `admin`; `admin:anything` grants nothing. */
+const isAdmin = (s: Scope) => s.action === "admin" && s.resource === "*";
+
 export class Grants {
   private readonly scopes: Scope[];
 
@@ -43,14 +46,13 @@ export class Grants {
   private has(action: string, resource: string, id?: string): boolean {
     return this.scopes.some(
       (s) =>
-        s.action === "admin" ||
-        (s.action === action && s.resource === resource && (s.id === undefined || s.id === id)),
+        isAdmin(s) || (s.action === action && s.resource === resource && (s.id === undefined || s.id === id)),
     );
   }
 
   /** Any scope of this action on a resource kind, with or without ids (for listing). */
   hasAny(action: string, resource: string): boolean {
-    return this.scopes.some((s) => s.action === "admin" || (s.action === action && s.resource === resource));
+    return this.scopes.some((s) => isAdmin(s) || (s.action === action && s.resource === resource));
   }
 
   /** `read:all`, `read:runs`, or a scope naming the run, its task, its batch, its root or one of its tags. */

@@ -86,7 +86,7 @@ export function decodePacket(data: unknown, dataType: string | undefined): unkno
         "Offloaded payloads (application/store) are not supported; payloads are limited to what fits in a request",
       );
     default:
-      throw new HttpError(400, "INVALID_PAYLOAD", `Unsupported payloadType "${dataType}"`);
+      throw new HttpError(400, "INVALID_REQUEST", `Unsupported payloadType "${dataType}"`);
   }
 }
 
@@ -94,10 +94,6 @@ function parseOrThrow(parse: () => unknown): unknown {
   try {
     return parse();
   } catch (error) {
-    throw new HttpError(
-      400,
-      "INVALID_PAYLOAD",
-      `The payload could not be decoded: ${(error as Error).message}`,
-    );
+    throw new HttpError(400, "INVALID_JSON", `The payload could not be decoded: ${(error as Error).message}`);
   }
 }

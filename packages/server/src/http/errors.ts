@@ -35,8 +35,16 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   OUTPUT_TOO_LARGE: 413,
   BATCH_TOO_LARGE: 400,
   RUN_NOT_RESCHEDULABLE: 409,
+  RUN_EXECUTING: 409,
+  METADATA_TOO_LARGE: 413,
+  STREAM_CHUNK_TOO_LARGE: 413,
+  STREAM_LIMIT: 400,
+  STREAM_CLOSED: 409,
   STORE_LOCKED: 503,
 };
+
+/** 22021 bad encoding, 22P05 untranslatable character, 22007/22008/22009 bad or out-of-range datetime, 22003 numeric out of range. */
+const PG_BAD_INPUT = new Set(["22021", "22P05", "22008", "22007", "22009", "22003"]);
 
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
@@ -51,6 +59,15 @@ export function toHttpError(error: unknown): HttpError {
       "INVALID_REQUEST",
       `Invalid request body. ${where}${issue?.message ?? ""}`.trim(),
       error.issues,
+    );
+  }
+  // PostgreSQL's data exceptions on values the edge let through (a NUL byte, a date out of range)
+  const pgCode = (error as { code?: unknown }).code;
+  if (typeof pgCode === "string" && PG_BAD_INPUT.has(pgCode)) {
+    return new HttpError(
+      400,
+      "INVALID_REQUEST",
+      "A value in the request cannot be stored (invalid text or out of range)",
     );
   }
   return new HttpError(500, "INTERNAL", "Internal server error");

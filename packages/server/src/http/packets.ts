@@ -25,7 +25,7 @@ export class Packets {
       [name],
     );
     if (!rows[0])
-      throw new HttpError(400, "INVALID_PAYLOAD", `Offloaded payload "${name}" was never uploaded`);
+      throw new HttpError(400, "INVALID_REQUEST", `Offloaded payload "${name}" was never uploaded`);
     return decodePacket(rows[0].data, rows[0].data_type);
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.js";
 import { HttpError } from "./errors.js";
@@ -13,7 +14,11 @@ export function rateLimit(requestsPerMinute: number): MiddlewareHandler<AppEnv> 
   return async (c, next) => {
     if (requestsPerMinute <= 0) return next();
     const principal = c.get("principal");
-    const caller = principal.kind === "secret" ? principal.keyId : `token:${principal.sub}`;
+    // every token counts on its own (tokens minted from one key must not share one budget)
+    const caller =
+      principal.kind === "secret"
+        ? principal.keyId
+        : `token:${createHash("sha256").update(principal.token).digest("base64url").slice(0, 22)}`;
     const now = Date.now();
     const minute = Math.floor(now / 60_000);
     let w = windows.get(caller);

@@ -26,9 +26,6 @@ export function authRoutes(ctx: ServerContext) {
     requireSecret(principal);
     const body = await readJson(c, publicTokenBody, ctx.limits.maxBodyBytes);
     const expiresIn = body.expirationTime ?? "15m";
-    if (typeof expiresIn === "number" && expiresIn * 1000 - Date.now() > MAX_LIFETIME_S * 1000) {
-      throw new HttpError(400, "INVALID_OPTIONS", "A public token can live at most 30 days");
-    }
     let token: string;
     try {
       token = await ctx.tokens.sign({
@@ -39,6 +36,15 @@ export function authRoutes(ctx: ServerContext) {
       });
     } catch (error) {
       throw new HttpError(400, "INVALID_OPTIONS", `Invalid expirationTime: ${(error as Error).message}`);
+    }
+    // whatever form the lifetime took ("10y", epoch seconds), its result is what counts
+    const claims = await ctx.tokens.verify(token);
+    if (claims === "expired" || claims === "invalid" || claims.exp - Date.now() / 1000 > MAX_LIFETIME_S) {
+      throw new HttpError(
+        400,
+        "INVALID_OPTIONS",
+        "A public token must expire in the future and within 30 days",
+      );
     }
     return c.json({ token });
   });

@@ -7,7 +7,7 @@ import type { AppEnv, Principal, ServerContext } from "../context.js";
 import { readJson, readText } from "../http/body.js";
 import { HttpError } from "../http/errors.js";
 import { toTriggerOptions, wireTriggerOptions } from "../http/trigger-body.js";
-import { spendOneTimeToken } from "./one-time-tokens.js";
+import { publicTriggerOptions, scopedKey } from "./public-triggers.js";
 import { attachHandleToken, wirePayload } from "./tasks.js";
 
 const MAX_BATCH_ITEMS = 1000;
@@ -35,6 +35,9 @@ interface BatchRequestRow {
   created_at: Date;
 }
 
+/** Another request sealed the batch first (its runs exist): this one is a duplicate. */
+class AlreadySealed extends Error {}
+
 function checkBatchTrigger(principal: Principal, tasks: string[]): void {
   if (principal.kind === "secret") return;
   for (const task of tasks)
@@ -53,10 +56,11 @@ export function batchRoutes(ctx: ServerContext) {
   app.post("/api/v3/batches", async (c) => {
     const body = await readJson(c, createBatchBody, ctx.limits.maxBodyBytes);
     const principal = c.get("principal");
+    if (principal.kind === "public") {
+      if (!body.taskIdentifiers) throw forbidden("a batch without declared tasks");
+      if (principal.oneTimeUse) throw forbidden("batches (a one-time token triggers one run)");
+    }
     checkBatchTrigger(principal, body.taskIdentifiers ?? []);
-    if (principal.kind === "public" && !body.taskIdentifiers)
-      throw forbidden("a batch without declared tasks");
-    if (principal.kind === "public" && principal.oneTimeUse) await spendOneTimeToken(ctx, principal.token);
     if (body.runCount > MAX_BATCH_ITEMS) {
       throw new HttpError(
         400,
@@ -64,42 +68,66 @@ export function batchRoutes(ctx: ServerContext) {
         `A batch can have at most ${MAX_BATCH_ITEMS} items; this one has ${body.runCount}. Split it.`,
       );
     }
-    const id = `batch_${ulid().toLowerCase()}`;
-    const { rows } = await db.query<BatchRequestRow & { inserted: boolean }>(
-      `with ins as (
-         insert into ms_batch_requests (id, run_count, idempotency_key) values ($1, $2, $3)
-         on conflict (idempotency_key) do nothing returning *, true as inserted)
-       select * from ins
-       union all
-       select *, false as inserted from ms_batch_requests where idempotency_key = $3 and not exists (select 1 from ins)`,
-      [id, body.runCount, body.idempotencyKey ?? null],
-    );
-    const row = rows[0]!;
+    // a public caller's batch keys are its own (see public-triggers.ts)
+    const key =
+      body.idempotencyKey === undefined
+        ? null
+        : principal.kind === "public"
+          ? scopedKey(principal, body.idempotencyKey)
+          : body.idempotencyKey;
+    const row = await createBatchRequest(`batch_${ulid().toLowerCase()}`, body.runCount, key);
     await attachHandleToken(c, ctx, [`read:batch:${row.id}`]);
     return c.json({
       id: row.id,
       runCount: row.run_count,
       isCached: !row.inserted,
-      idempotencyKey: row.idempotency_key ?? undefined,
+      idempotencyKey: body.idempotencyKey,
     });
   });
 
+  /** Inserts the batch header, or finds the one holding the key (retrying past a concurrent insert). */
+  async function createBatchRequest(id: string, runCount: number, key: string | null) {
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await db.query<BatchRequestRow & { inserted: boolean }>(
+        `with ins as (
+           insert into ms_batch_requests (id, run_count, idempotency_key) values ($1, $2, $3)
+           on conflict (idempotency_key) do nothing returning *, true as inserted)
+         select * from ins
+         union all
+         select *, false as inserted from ms_batch_requests where idempotency_key = $3 and not exists (select 1 from ins)`,
+        [id, runCount, key],
+      );
+      // a concurrent insert of the same key commits after this statement's snapshot: look again
+      if (rows[0]) return rows[0];
+      if (attempt >= 5) throw new HttpError(503, "BUSY", "The batch could not be created; retry");
+    }
+  }
+
   app.post("/api/v3/batches/:batchId/items", async (c) => {
     const batchId = c.req.param("batchId");
+    const principal = c.get("principal");
+    // refuse before reading a possibly large body
+    if (
+      principal.kind === "public" &&
+      !principal.grants.hasAny("batchTrigger", "tasks") &&
+      !principal.grants.hasAny("trigger", "tasks")
+    ) {
+      throw forbidden("batch-triggering");
+    }
     const { rows } = await db.query<BatchRequestRow>("select * from ms_batch_requests where id = $1", [
       batchId,
     ]);
     const batch = rows[0];
     if (!batch) throw new HttpError(404, "BATCH_NOT_FOUND", `Batch "${batchId}" does not exist`);
+    if (batch.sealed_at) {
+      return c.json({ id: batchId, itemsAccepted: 0, itemsDeduplicated: batch.run_count, sealed: true });
+    }
     const text = await readText(c, ctx.limits.maxBodyBytes * 8);
     const items = parseItems(text, batch.run_count);
     checkBatchTrigger(
-      c.get("principal"),
+      principal,
       items.map((item) => item.task),
     );
-    if (batch.sealed_at) {
-      return c.json({ id: batchId, itemsAccepted: 0, itemsDeduplicated: items.length, sealed: true });
-    }
     if (items.length < batch.run_count) {
       return c.json({
         id: batchId,
@@ -110,26 +138,32 @@ export function batchRoutes(ctx: ServerContext) {
         expectedCount: batch.run_count,
       });
     }
-    // Only one stream may seal a batch; a concurrent duplicate finds it sealed.
-    const claim = await db.query(
-      "update ms_batch_requests set sealed_at = now() where id = $1 and sealed_at is null",
-      [batchId],
-    );
-    if (claim.rowCount === 0) {
-      return c.json({ id: batchId, itemsAccepted: 0, itemsDeduplicated: items.length, sealed: true });
+    // Everything is decoded and checked before anything is written; then the seal and the
+    // runs commit together, so a batch is sealed exactly when its runs exist.
+    const prepared: Array<{ task: string } & BatchItem<unknown>> = [];
+    for (const item of items) {
+      const options = toTriggerOptions(item.options);
+      prepared.push({
+        task: item.task,
+        payload: await wirePayload(ctx, item.payload, item.options?.payloadType),
+        options: principal.kind === "public" ? publicTriggerOptions(principal, options) : options,
+      });
     }
     try {
-      const prepared: Array<{ task: string } & BatchItem<unknown>> = [];
-      for (const item of items) {
-        prepared.push({
-          task: item.task,
-          payload: await wirePayload(ctx, item.payload, item.options?.payloadType),
-          options: toTriggerOptions(item.options),
-        });
-      }
-      await ctx.engine.batchTrigger(prepared, { batchId });
+      await ctx.engine.batchTrigger(prepared, {
+        batchId,
+        inTransaction: async (tx) => {
+          const sealed = await tx.query(
+            "update ms_batch_requests set sealed_at = now() where id = $1 and sealed_at is null",
+            [batchId],
+          );
+          if (sealed.rowCount === 0) throw new AlreadySealed();
+        },
+      });
     } catch (error) {
-      await db.query("update ms_batch_requests set sealed_at = null where id = $1", [batchId]);
+      if (error instanceof AlreadySealed) {
+        return c.json({ id: batchId, itemsAccepted: 0, itemsDeduplicated: items.length, sealed: true });
+      }
       throw error;
     }
     return c.json({ id: batchId, itemsAccepted: items.length, itemsDeduplicated: 0, sealed: true });

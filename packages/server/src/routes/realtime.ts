@@ -1,5 +1,5 @@
 import type { Run } from "@mainspring/sdk";
-import { FINAL_STATUSES } from "@mainspring/sdk";
+import { FINAL_STATUSES, STREAM_ID_PATTERN } from "@mainspring/sdk";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
@@ -9,6 +9,9 @@ import { HttpError } from "../http/errors.js";
 import { realtimeRun } from "../http/serialize.js";
 import type { RunWatcher, WatchTarget } from "../realtime/run-watcher.js";
 import { readableRun } from "./access.js";
+
+/** Each followed tag costs a query per tick. */
+const MAX_TAGS_PER_SUBSCRIPTION = 10;
 
 /** A comment line every 15 s keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
@@ -30,12 +33,19 @@ export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
 
   app.get("/api/v1/realtime/runs/:runId", async (c) => {
     const run = await readableRun(ctx, c, c.req.param("runId"));
-    return followRuns(c, watcher, [{ kind: "run", runId: run.id }], (runs) => runs.every(isFinal));
+    return followRuns(c, ctx, watcher, [{ kind: "run", runId: run.id }], (runs) => runs.every(isFinal));
   });
 
   app.get("/api/v1/realtime/runs", async (c) => {
-    const tags = (c.req.query("tags") ?? c.req.query("tag") ?? "").split(",").filter(Boolean);
+    const tags = [...new Set((c.req.query("tags") ?? c.req.query("tag") ?? "").split(",").filter(Boolean))];
     if (tags.length === 0) throw new HttpError(400, "INVALID_OPTIONS", "Pass the tags to follow: ?tags=a,b");
+    if (tags.length > MAX_TAGS_PER_SUBSCRIPTION) {
+      throw new HttpError(
+        400,
+        "INVALID_OPTIONS",
+        `Follow at most ${MAX_TAGS_PER_SUBSCRIPTION} tags per subscription`,
+      );
+    }
     const principal = c.get("principal");
     if (principal.kind === "public") {
       const readable = principal.grants.readableTags();
@@ -44,6 +54,7 @@ export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
     }
     return followRuns(
       c,
+      ctx,
       watcher,
       tags.map((tag) => ({ kind: "tag", tag }) as const),
       () => false,
@@ -60,6 +71,7 @@ export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
       throw new HttpError(404, "BATCH_NOT_FOUND", `Batch "${batchId}" has no runs`);
     return followRuns(
       c,
+      ctx,
       watcher,
       [{ kind: "batch", batchId }],
       (runs) => runs.length > 0 && runs.every(isFinal),
@@ -69,13 +81,18 @@ export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
   app.get("/api/v1/realtime/streams/:runId/:streamId", async (c) => {
     const run = await readableRun(ctx, c, c.req.param("runId"));
     const streamId = c.req.param("streamId");
+    if (!STREAM_ID_PATTERN.test(streamId)) {
+      throw new HttpError(400, "INVALID_OPTIONS", "A stream id is 1–128 letters, digits and _ - . :");
+    }
     const last = c.req.header("last-event-id") ?? c.req.query("lastEventId");
     const from = last === undefined || last === "" ? 0 : Number(last) + 1;
     if (!Number.isInteger(from) || from < 0)
       throw new HttpError(400, "INVALID_OPTIONS", "Last-Event-ID must be a chunk index");
     return streamSSE(c, async (sse) => {
       const abort = new AbortController();
-      sse.onAbort(() => abort.abort());
+      const end = () => abort.abort();
+      ctx.openStreams.add(end);
+      sse.onAbort(end);
       const keepalive = setInterval(
         () => void sse.write(": keepalive\n\n").catch(() => abort.abort()),
         KEEPALIVE_MS,
@@ -91,6 +108,7 @@ export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
         if (!abort.signal.aborted) await sse.writeSSE({ event: "end", data: "{}" });
       } finally {
         clearInterval(keepalive);
+        ctx.openStreams.delete(end);
       }
     });
   });
@@ -105,6 +123,7 @@ export function realtimeRoutes(ctx: ServerContext, watcher: RunWatcher) {
  */
 function followRuns(
   c: Context<AppEnv>,
+  ctx: ServerContext,
   watcher: RunWatcher,
   targets: WatchTarget[],
   done: (runs: Run[]) => boolean,
@@ -117,6 +136,7 @@ function followRuns(
       finish = resolve;
     });
     sse.onAbort(finish);
+    ctx.openStreams.add(finish);
     let writing = Promise.resolve();
     const stops = targets.map((target) =>
       watcher.watch({
@@ -142,6 +162,7 @@ function followRuns(
       await writing;
     } finally {
       clearInterval(keepalive);
+      ctx.openStreams.delete(finish);
       for (const stop of stops) stop();
     }
   });

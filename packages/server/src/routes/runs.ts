@@ -67,7 +67,18 @@ export function runRoutes(ctx: ServerContext) {
 
   app.get("/api/v3/runs/:runId", async (c) => {
     const run = await readableRun(ctx, c, c.req.param("runId"));
-    return c.json(retrievedRun(run, await related(run)));
+    const principal = c.get("principal");
+    const all = await related(run);
+    // a token sees the related runs it could read on their own, no more
+    const visible = (r: Run | undefined) =>
+      r && (principal.kind === "secret" || principal.grants.canReadRun(r)) ? r : undefined;
+    return c.json(
+      retrievedRun(run, {
+        parent: visible(all.parent),
+        root: visible(all.root),
+        children: all.children.filter((r) => visible(r) !== undefined),
+      }),
+    );
   });
 
   app.get("/api/v1/runs", async (c) => {
