@@ -169,7 +169,7 @@ describe("approvals over HTTP", () => {
     });
 
   beforeAll(async () => {
-    crm = await openCrm(STORES[0]!());
+    crm = await openCrm(STORES[1]!()); // PostgreSQL: opens in well under a second, PGlite in seconds
     server = await startServer({
       engine: crm.engine,
       port: 0,

@@ -8,6 +8,8 @@ export interface ScriptedReply {
   usage: { prompt: number; completion: number };
   /** Answer with this HTTP status and no stream (an outage). */
   status?: number;
+  /** Stream the first `tokens` tokens, then hold the rest until `until` settles. */
+  pauseAfter?: { tokens: number; until: Promise<void> };
 }
 
 export interface ChatRequest {
@@ -71,7 +73,8 @@ export async function startLlmServer(
       ...base,
       choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }],
     });
-    for (const token of script.tokens ?? []) {
+    for (const [i, token] of (script.tokens ?? []).entries()) {
+      if (script.pauseAfter && i === script.pauseAfter.tokens) await script.pauseAfter.until;
       send({ ...base, choices: [{ index: 0, delta: { content: token }, finish_reason: null }] });
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -12,7 +12,7 @@ function withWrite<T>(stream: RealtimeDefinedStream<T>): SeedStream<T> {
 /**
  * The seed's realtime streams. Part 1 writes `batchProgressStream` (stream id
  * "batch-progress"): bulk scoring and bulk indexing append one chunk per step. Part 3 writes
- * `agentOutputStream` ("agent-output"): an agent's tokens, tool calls, approvals and usage.
+ * `agentOutputStream` ("default", as the seed's React code reads it): an agent's tokens, tool calls, approvals and usage.
  * The campaign part adds `campaignProgressStream` here.
  *
  * @example
