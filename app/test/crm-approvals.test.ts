@@ -18,8 +18,16 @@ import {
 } from "../src/crm/approvals/approvals.js";
 import { approvalRoutes } from "../src/crm/approvals/route.js";
 import type { CrmDb } from "../src/db/store.js";
-import { requestApprovalTask } from "../src/trigger/jobs.js";
+import { requestApprovalTask, scheduledAgentHealthCheckTask } from "../src/trigger/jobs.js";
 import { finished, openCrm, STORES, waitFor, workspace } from "./helpers.js";
+
+const tick = {
+  type: "DECLARATIVE" as const,
+  timestamp: new Date(),
+  timezone: "UTC",
+  scheduleId: "sched_test",
+  upcoming: [],
+};
 
 async function pendingApproval(db: CrmDb, workspaceId: string, entityId: string): Promise<Approval> {
   return waitFor(async () => (await listApprovals(db, workspaceId, { entityId, status: "pending" }))[0], {
@@ -132,6 +140,33 @@ for (const makeStore of STORES) {
         approver: winner.decidedBy,
       });
       expect(run.attemptCount).toBe(1);
+    });
+
+    it("a decision committed by a process that died before resuming the run is completed by the hourly check", async () => {
+      const ws = await workspace(db, "starter");
+      const handle = await requestApprovalTask.trigger({
+        workspaceId: ws.id,
+        type: "campaign",
+        entityId: "orphan",
+        title: "Orphan",
+      });
+      const approval = await pendingApproval(db, ws.id, "orphan");
+      await waitFor(async () => (await runs.retrieve(handle.id)).status === "WAITING", {
+        what: "the run to wait",
+      });
+      // what completeApproval's transaction leaves behind when the process dies before completing the token
+      await db.query(
+        `update crm_approvals set status = 'approved', decided_by = 'user-1', comment = 'yes', decided_at = now() - interval '1 minute' where id = $1`,
+        [approval.id],
+      );
+      expect((await runs.retrieve(handle.id)).status).toBe("WAITING");
+      const check = await finished((await scheduledAgentHealthCheckTask.trigger(tick)).id);
+      expect(check.output).toMatchObject({ resumedApprovals: 1 });
+      expect((await finished(handle.id)).output).toMatchObject({
+        approved: true,
+        approver: "user-1",
+        comment: "yes",
+      });
     });
 
     it("an approval that expires counts as a rejection; deciding it afterwards is a conflict", async () => {

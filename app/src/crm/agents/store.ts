@@ -166,7 +166,10 @@ const EXECUTION_COLUMNS = `id, workspace_id as "workspaceId", agent_id as "agent
   cost_usd::float8 as "costUsd", tool_calls as "toolCalls", approval_id as "approvalId", started_at as "startedAt",
   finished_at as "finishedAt", duration_ms as "durationMs"`;
 
-/** One row per run: a replay or retry of the same run finds the row it created. */
+/**
+ * One row per run: a replay or retry of the same run finds the row it created (a retry after a
+ * failed attempt sets it back to `running`; the error stays until the execution ends).
+ */
 export async function startExecution(
   db: CrmQueryable,
   e: {
@@ -180,7 +183,8 @@ export async function startExecution(
 ): Promise<ExecutionRow> {
   await db.query(
     `insert into crm_agent_executions (id, workspace_id, agent_id, run_id, inputs, triggered_by, model)
-     values ($1, $2, $3, $4, $5::jsonb, $6, $7) on conflict (run_id) do nothing`,
+     values ($1, $2, $3, $4, $5::jsonb, $6, $7)
+     on conflict (run_id) do update set status = 'running' where crm_agent_executions.status = 'failed'`,
     [
       newId("ex"),
       e.workspaceId,

@@ -168,11 +168,14 @@ export function resultOf(approval: Approval): ApprovalResult {
   };
 }
 
-/** Completes the tokens of decided approvals whose token still waits (a crash after the decision). */
+/**
+ * Completes the tokens of approvals decided (more than 30 s and less than 25 h ago) whose token
+ * still waits: the process that decided died between its commit and completing the token.
+ */
 export async function resumeDecidedApprovals(db: CrmDb): Promise<number> {
   const { rows } = await db.query<Approval>(
     `select ${COLUMNS} from crm_approvals where status in ('approved', 'rejected') and token_id is not null
-       and decided_at > now() - interval '7 days'`,
+       and decided_at > now() - interval '25 hours' and decided_at < now() - interval '30 seconds'`,
   );
   let resumed = 0;
   for (const approval of rows) {
