@@ -46,9 +46,11 @@ export async function pendingPage(
   afterId: string,
   limit: number,
 ): Promise<LedgerRow[]> {
+  // Order by the bigint column, not the text alias `id` of the select list (which ORDER BY
+  // would pick first): text order ("10" < "9") would make the keyset skip rows.
   const { rows } = await db.query<LedgerRow>(
-    `select ${ROW} from crm_send_ledger where campaign_id = $1 and state = 'pending' and id > $2::bigint
-     order by id limit $3`,
+    `select ${ROW} from crm_send_ledger l where l.campaign_id = $1 and l.state = 'pending' and l.id > $2::bigint
+     order by l.id limit $3`,
     [campaignId, afterId, limit],
   );
   return rows;

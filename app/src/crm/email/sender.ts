@@ -167,10 +167,14 @@ export async function sendCampaign(
         after = page[page.length - 1]!.id;
         let next = 0;
         const worker = async () => {
-          while (next < page.length) {
+          for (;;) {
+            // A macrotask per message: PGlite answers in microtasks, and without this the lease
+            // heartbeat's timer can starve until the lease lapses (the run is then retried).
+            await new Promise((r) => setImmediate(r));
             if (signal.aborted) stop = "aborted";
             await checkStatus();
-            if (stop) return;
+            // Take the row after the last await: another worker may have taken the last one meanwhile.
+            if (stop || next >= page.length) return;
             const row = page[next++]!;
             await pacer.next(signal);
             if (signal.aborted) {
