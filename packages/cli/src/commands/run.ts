@@ -35,6 +35,21 @@ export async function runCommand(opts: GlobalOptions, mode: "start" | "worker" |
       throw error;
     }
   }
+  // The first start on an empty embedded store creates a development key (shown once, below).
+  const firstKey = server && engine.db.kind === "pglite" ? await ensureFirstKey(engine.db) : undefined;
+  // Signals drain from here on.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`${signal}: draining (up to ${GRACE_MS} ms)...`);
+    await server?.close();
+    await engine.stop(GRACE_MS);
+    console.log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
   const store =
     engine.db.kind === "pglite"
       ? `embedded PGlite, data in ${engine.db.location}`
@@ -49,22 +64,9 @@ export async function runCommand(opts: GlobalOptions, mode: "start" | "worker" |
   );
   if (server) {
     console.log(`  api:    ${server.url} (Trigger.dev-compatible; set TRIGGER_API_URL to it)`);
-    const firstKey = engine.db.kind === "pglite" ? await ensureFirstKey(engine.db) : undefined;
     if (firstKey) {
       console.log(`  key:    ${firstKey}`);
       console.log("          (a development secret key, shown once: use it as TRIGGER_SECRET_KEY)");
     }
   }
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.log(`${signal}: draining (up to ${GRACE_MS} ms)...`);
-    await server?.close();
-    await engine.stop(GRACE_MS);
-    console.log("stopped");
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
