@@ -1,5 +1,6 @@
 import { defineConfig } from "@mainspring/sdk";
 import { approvalRoutes } from "./src/crm/approvals/route.js";
+import { emailRoutes } from "./src/crm/email/routes.js";
 import { searchRoute } from "./src/crm/search/route.js";
 import { setupCrm, shouldSeedDemo } from "./src/crm/setup.js";
 
@@ -13,5 +14,6 @@ export default defineConfig({
   // and on a fresh embedded store (npm start) seed the demo workspaces.
   setup: ({ db, worker }) => setupCrm(db, { seedDemo: worker && shouldSeedDemo(db.kind) }),
   // The CRM's own HTTP endpoints, served by the API under /api/v1/app (docs/http-api.md).
-  routes: [searchRoute, ...approvalRoutes],
+  // emailRoutes: one-click unsubscribe (public, under /app) and recording activities.
+  routes: [searchRoute, ...approvalRoutes, ...emailRoutes],
 });

@@ -280,3 +280,6 @@ export async function cancelCampaignSending(workspaceId: string, campaignId: str
   await cancelScheduleRuns(campaignId);
   return c;
 }
+
+/** The seed's `campaignProgressStream` (stream id "campaign-progress"): one chunk a second while sending. */
+export { type CampaignProgress, campaignProgress as campaignProgressStream } from "../crm/email/progress.js";

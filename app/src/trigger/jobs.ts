@@ -10,10 +10,22 @@ export {
   requestApprovalTask,
 } from "./approvals.js";
 export {
+  type CampaignProgress,
+  campaignProgressStream,
+  campaignSendOptions,
+  cancelCampaignSending,
+  resumeCampaign,
+  scheduleCampaign,
+  scheduleCampaignTask,
+  sendCampaignTask,
+  startCampaign,
+} from "./campaign-sender.js";
+export {
   bulkIndexDocumentsTask,
   indexDocumentTask,
   reindexAllDocumentsTask,
 } from "./document-indexing.js";
+export { executeFollowUpSequenceTask, sendDelayedFollowUpTask } from "./follow-up-sequence.js";
 export { bulkScoreLeadsTask, scheduledLeadScoringTask, scoreLeadTask } from "./lead-scoring.js";
 export {
   buildWorkspaceQueueOptions,

@@ -1,5 +1,8 @@
 import type { AppRoute } from "@mainspring/sdk";
+import { z } from "zod";
 import { crmStore } from "../../db/store.js";
+import { CrmInputError } from "../errors.js";
+import { recordActivity } from "../prospects.js";
 import { suppress, verifyUnsubscribeToken } from "./suppression.js";
 
 /**
@@ -36,4 +39,44 @@ export const unsubscribeInfoRoute: AppRoute = {
   },
 };
 
-export const emailRoutes: AppRoute[] = [unsubscribeRoute, unsubscribeInfoRoute];
+const activityBody = z.object({
+  kind: z.enum(["email_sent", "email_opened", "email_replied", "call", "meeting", "note", "form_submitted"]),
+  occurredAt: z.string().datetime({ offset: true }).optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/**
+ * `POST /api/v1/app/workspaces/:workspaceId/prospects/:prospectId/activities` with
+ * `{ kind, occurredAt?, details? }`: records an activity. `email_replied` stops the prospect's
+ * follow-up sequences at their next step. Secret keys only (a public token is read-only here).
+ */
+export const recordActivityRoute: AppRoute = {
+  method: "POST",
+  path: "/workspaces/:workspaceId/prospects/:prospectId/activities",
+  errors: { FORBIDDEN: 403, INVALID_INPUT: 400, PROSPECT_NOT_FOUND: 404 },
+  handler: async ({ params, body, auth }) => {
+    if (auth.kind !== "secret") {
+      throw Object.assign(new Error("Recording activities needs a secret key"), { code: "FORBIDDEN" });
+    }
+    const parsed = activityBody.safeParse(body);
+    if (!parsed.success)
+      throw new CrmInputError("INVALID_INPUT", parsed.error.issues[0]?.message ?? "invalid body");
+    const db = await crmStore();
+    const { rows } = await db.query<{ id: string }>(
+      "select id from crm_prospects where workspace_id = $1 and id = $2",
+      [params.workspaceId, params.prospectId],
+    );
+    if (!rows[0])
+      throw new CrmInputError("PROSPECT_NOT_FOUND", `Prospect "${params.prospectId}" does not exist`);
+    const id = await recordActivity(db, {
+      workspaceId: params.workspaceId!,
+      prospectId: params.prospectId!,
+      kind: parsed.data.kind,
+      occurredAt: parsed.data.occurredAt ? new Date(parsed.data.occurredAt) : undefined,
+      details: parsed.data.details,
+    });
+    return { id };
+  },
+};
+
+export const emailRoutes: AppRoute[] = [unsubscribeRoute, unsubscribeInfoRoute, recordActivityRoute];
