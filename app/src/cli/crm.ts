@@ -16,8 +16,9 @@ import { CrmError, CrmInputError } from "../crm/errors.js";
 import { searchDocuments } from "../crm/search/search.js";
 import { migrateCrm } from "../db/migrations/index.js";
 import type { CrmDb } from "../db/store.js";
+import { mailCommand } from "./mail.js";
 
-const USAGE = `usage: npm run crm -- <workspaces | leads --workspace W | search --workspace W <query...>> [--limit N] [--json]`;
+const USAGE = `usage: npm run crm -- <workspaces | leads --workspace W | search --workspace W <query...> | mail list|show <id> | campaigns | campaign <id>> [--limit N] [--json]`;
 
 async function resolveWorkspace(db: CrmDb, ref: string | undefined): Promise<string> {
   if (!ref) throw new CrmInputError("INVALID_INPUT", `--workspace is required\n${USAGE}`);
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       `--limit must be a positive whole number, got "${values.limit}"`,
     );
   }
-  if (!command || !["workspaces", "leads", "search"].includes(command)) {
+  if (!command || !["workspaces", "leads", "search", "mail", "campaigns", "campaign"].includes(command)) {
     console.error(USAGE);
     process.exitCode = 2;
     return;
@@ -118,6 +119,9 @@ async function main(): Promise<void> {
             )
             .join("\n") || "No scored leads yet.",
       );
+    } else if (command === "mail" || command === "campaigns" || command === "campaign") {
+      const workspaceId = values.workspace ? await resolveWorkspace(db, values.workspace) : undefined;
+      await mailCommand(db, command, rest, { workspaceId, limit }, print);
     } else {
       const workspaceId = await resolveWorkspace(db, values.workspace);
       const result = await searchDocuments({ workspaceId, query: rest.join(" "), limit: limit ?? 5 }, { db });
