@@ -73,7 +73,10 @@ export const requestApprovalTask = task({
     });
     metadata.set("approvalId", approvalId);
     const result = await wait.forToken<ApprovalResult>(token.id);
-    if (result.ok) return { approvalId, ...result.output };
+    if (result.ok) {
+      const { approved, approver, comment } = result.output;
+      return { approvalId, approved, approver, comment };
+    }
     // timed out: expire the row, unless a decision won the race (then its decision stands)
     if (await expireApproval(db, approvalId))
       return { approvalId, approved: false, approver: null, comment: "expired" };

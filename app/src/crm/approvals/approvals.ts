@@ -156,8 +156,17 @@ export async function completeApproval(
   });
   if ("conflict" in decided) throw new AgentInputError("APPROVAL_CONFLICT", decided.conflict!);
   const approval = decided.approval;
-  if (approval.tokenId) await wait.completeToken<ApprovalResult>(approval.tokenId, resultOf(approval));
+  if (approval.tokenId) await wait.completeToken(approval.tokenId, tokenData(approval));
   return approval;
+}
+
+/**
+ * What a waiting run receives: the result, plus `decidedBy` (the same as `approver`) for
+ * waits that read that name (the campaign sender's own approval token does).
+ */
+function tokenData(approval: Approval): ApprovalResult & { decidedBy: string | null } {
+  const result = resultOf(approval);
+  return { ...result, decidedBy: result.approver };
 }
 
 export function resultOf(approval: Approval): ApprovalResult {
@@ -181,7 +190,7 @@ export async function resumeDecidedApprovals(db: CrmDb): Promise<number> {
   for (const approval of rows) {
     const token = await wait.retrieveToken(approval.tokenId!).catch(() => undefined);
     if (token?.status !== "WAITING") continue;
-    await wait.completeToken<ApprovalResult>(approval.tokenId!, resultOf(approval));
+    await wait.completeToken(approval.tokenId!, tokenData(approval));
     resumed += 1;
   }
   return resumed;
