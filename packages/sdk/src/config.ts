@@ -63,6 +63,11 @@ export interface AppRoute {
   /** HTTP status per error code the handler may throw. */
   errors?: Record<string, number>;
   /**
+   * Further paths, taken as they are (not under /api/v1/app), with the same authentication,
+   * e.g. the seed's `/api/approvals/:id/approve`. They must start with `/api/`.
+   */
+  aliases?: string[];
+  /**
    * Served without credentials (e.g. RFC 8058 one-click unsubscribe, which mail providers POST
    * to): the handler must verify the request itself. Bodies may then be any content type;
    * `rawBody` holds the text.

@@ -25,7 +25,7 @@ const routes: AppRoute[] = [
       return { workspaceId: params.workspaceId, q: query.q ?? null, kind: auth.kind };
     },
   },
-  { method: "POST", path: "/echo", handler: ({ body }) => ({ body }) },
+  { method: "POST", path: "/echo", aliases: ["/api/echo"], handler: ({ body }) => ({ body }) },
   {
     method: "GET",
     path: "/boom",
@@ -155,6 +155,13 @@ describe("app routes", () => {
       body: JSON.stringify({ a: 1 }),
     });
     expect(await echoed.json()).toEqual({ body: { a: 1 } });
+    const alias = await fetch(`${server.url}/api/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ b: 2 }),
+    });
+    expect(await alias.json()).toEqual({ body: { b: 2 } });
+    expect((await fetch(`${server.url}/api/echo`, { method: "POST" })).status).toBe(401);
     const bad = await fetch(`${server.url}/api/v1/app/echo`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },

@@ -68,17 +68,19 @@ function decide(approved: boolean): AppRoute["handler"] {
   };
 }
 
-/** `POST /api/v1/app/approvals/:id/approve`, body `{ approver?, comment? }`. */
+/** `POST /api/v1/app/approvals/:id/approve` (and the seed's `/api/approvals/:id/approve`), body `{ approver?, comment? }`. */
 export const approveRoute: AppRoute = {
   method: "POST",
   path: "/approvals/:id/approve",
+  aliases: ["/api/approvals/:id/approve"],
   errors: ERRORS,
   handler: decide(true),
 };
-/** `POST /api/v1/app/approvals/:id/reject`, body `{ approver?, comment? }`. */
+/** `POST /api/v1/app/approvals/:id/reject` (and the seed's `/api/approvals/:id/reject`), body `{ approver?, comment? }`. */
 export const rejectRoute: AppRoute = {
   method: "POST",
   path: "/approvals/:id/reject",
+  aliases: ["/api/approvals/:id/reject"],
   errors: ERRORS,
   handler: decide(false),
 };

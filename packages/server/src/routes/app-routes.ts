@@ -25,7 +25,11 @@ export function appRoutes(ctx: ServerContext, routes: AppRoute[], visibility: "a
     if ((route.public === true) !== (visibility === "public")) continue;
     const base = visibility === "public" ? "/app" : "/api/v1/app";
     const path = `${base}${route.path.startsWith("/") ? route.path : `/${route.path}`}`;
-    app.on(route.method, path, async (c) => {
+    const aliases = visibility === "authenticated" ? (route.aliases ?? []) : [];
+    for (const alias of aliases) {
+      if (!alias.startsWith("/api/")) throw new Error(`App route alias "${alias}" must start with /api/`);
+    }
+    app.on(route.method, [path, ...aliases], async (c) => {
       const bodyless = route.method === "GET" || route.method === "DELETE";
       const rawBody = route.public && !bodyless ? await readText(c, ctx.limits.maxBodyBytes) : undefined;
       const body = bodyless || route.public ? undefined : await readJson(c, anyBody, ctx.limits.maxBodyBytes);
