@@ -287,14 +287,15 @@ for (const makeStore of STORES) {
         });
         for (const r of await ledger(db, c.id)) expect(sink.counts.get(r.message_id)).toBe(1);
         // The pace held the free tier's limit here (20/s) in each sender run: n messages
-        // claimed by one attempt span at least (n - 1) / 20 seconds.
+        // claimed by one attempt span at least (n - 1 - burst) / 20 seconds (burst: 2, a
+        // tenth of a second's worth that a sender which fell behind may catch up).
         const paces = await db.query<{ n: number; s: number }>(
           `select count(*)::int as n, extract(epoch from max(claimed_at) - min(claimed_at))::float8 as s
            from crm_send_ledger where campaign_id = $1 group by attempt_id`,
           [c.id],
         );
         expect(paces.rows).toHaveLength(2);
-        for (const p of paces.rows) expect(p.s).toBeGreaterThanOrEqual(((p.n - 1) / 20) * 0.95);
+        for (const p of paces.rows) expect(p.s).toBeGreaterThanOrEqual((p.n - 1 - 2) / 20);
         const approved = await db.query<{ status: string; decided_by: string }>(
           "select status, decided_by from crm_approvals where entity_id = $1",
           [c.id],

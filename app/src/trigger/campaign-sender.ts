@@ -107,6 +107,10 @@ export const sendCampaignTask = schemaTask({
     if (campaign.status === "sent" || campaign.status === "canceled" || campaign.status === "failed") {
       return { campaignId: campaign.id, status: campaign.status, note: "nothing to send" };
     }
+    if (campaign.status === "paused") {
+      // Paused while this run was queued or retrying: resumeCampaign starts a new run.
+      return { campaignId: campaign.id, status: campaign.status, note: "paused" };
+    }
     try {
       validateCampaignContent(campaign);
     } catch (error) {

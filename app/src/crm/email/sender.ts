@@ -122,7 +122,7 @@ export async function sendCampaign(
   const recovered = await recoverStale(db, { campaignId: campaign.id }, attemptId);
   await setCampaignStatus(db, campaign, "sending", {
     reason: null,
-    from: ["draft", "scheduled", "awaiting_approval", "paused", "sending"],
+    from: ["draft", "scheduled", "awaiting_approval", "sending"],
     runId: opts.runId,
     sender: `${hostname()}:${process.pid}`,
   });

@@ -1,0 +1,88 @@
+/** Pure parts of CRM email: templates, delays, the pacer, SMTP error classification, SMTP_URL. */
+import { describe, expect, it } from "vitest";
+import { Pacer } from "../src/crm/email/rate.js";
+import { parseDelay } from "../src/crm/email/sequences.js";
+import { parseTemplate, renderTemplate } from "../src/crm/email/template.js";
+import { classifySmtpError, smtpOptions } from "../src/crm/email/transport.js";
+
+describe("templates", () => {
+  it("renders variables and defaults; a missing required variable is reported, not rendered", () => {
+    const t = parseTemplate("Hi {{ first_name | there }}, {{company}}!");
+    expect(renderTemplate(t, { first_name: "Ada", company: "Acme" })).toEqual({
+      ok: true,
+      text: "Hi Ada, Acme!",
+    });
+    expect(renderTemplate(t, { first_name: "  ", company: "Acme" })).toEqual({
+      ok: true,
+      text: "Hi there, Acme!",
+    });
+    expect(renderTemplate(t, { first_name: "Ada" })).toEqual({ ok: false, missing: ["company"] });
+    expect(renderTemplate(parseTemplate("no tags { } }}"), {})).toEqual({ ok: true, text: "no tags { } }}" });
+  });
+  it("rejects malformed tags", () => {
+    for (const bad of ["Hi {{name", "{{}}", "{{ first name }}", "{{a|b{c}}"]) {
+      expect(() => parseTemplate(bad), bad).toThrow(expect.objectContaining({ code: "INVALID_TEMPLATE" }));
+    }
+  });
+});
+
+describe("delays", () => {
+  it("accepts a number and one unit, rejects the rest", () => {
+    expect(parseDelay("0d")).toBe(0);
+    expect(parseDelay("3d")).toBe(3 * 86_400_000);
+    expect(parseDelay("2h")).toBe(7_200_000);
+    expect(parseDelay("1.5m")).toBe(90_000);
+    for (const bad of ["3 days", "-1d", "1y", "", "d", "1h30m"]) {
+      expect(() => parseDelay(bad), bad).toThrow(expect.objectContaining({ code: "INVALID_DELAY" }));
+    }
+  });
+});
+
+describe("pacer", () => {
+  it("keeps to the rate, and after a stall catches up by at most a tenth of a second's worth", async () => {
+    const pacer = new Pacer(200); // 5 ms apart, burst 20
+    const t0 = performance.now();
+    for (let i = 0; i < 41; i++) await pacer.next();
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(195);
+    await new Promise((r) => setTimeout(r, 300)); // fell behind by 60 messages
+    const t1 = performance.now();
+    let immediate = 0;
+    for (let i = 0; i < 40; i++) {
+      const before = performance.now();
+      await pacer.next();
+      if (performance.now() - before < 1) immediate++;
+    }
+    expect(immediate).toBeLessThanOrEqual(21);
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(19 * 5 - 5);
+  });
+});
+
+describe("SMTP outcomes", () => {
+  it("a reply code is the server's decision; no reply after DATA is unknown", () => {
+    expect(
+      classifySmtpError({ responseCode: 550, command: "RCPT TO", response: "550 no such user" }),
+    ).toMatchObject({
+      kind: "rejected",
+      bounce: true,
+    });
+    expect(classifySmtpError({ responseCode: 554, command: "DATA" })).toMatchObject({
+      kind: "rejected",
+      bounce: false,
+    });
+    expect(classifySmtpError({ responseCode: 451, command: "DATA" })).toMatchObject({ kind: "retry" });
+    expect(classifySmtpError({ code: "ECONNECTION", command: "CONN" })).toMatchObject({ kind: "retry" });
+    expect(classifySmtpError({ code: "ESOCKET", command: "DATA", message: "socket closed" })).toMatchObject({
+      kind: "unknown",
+    });
+  });
+  it("parses SMTP_URL", () => {
+    expect(smtpOptions("smtp://u%40x:p%3Aw@mail.example.com:2525")).toEqual({
+      host: "mail.example.com",
+      port: 2525,
+      secure: false,
+      auth: { user: "u@x", pass: "p:w" },
+    });
+    expect(smtpOptions("smtps://mail.example.com")).toMatchObject({ port: 465, secure: true });
+    expect(() => smtpOptions("http://x")).toThrow(expect.objectContaining({ code: "MAIL_CONFIG_INVALID" }));
+  });
+});
