@@ -14,11 +14,11 @@
  */
 import { parseArgs } from "node:util";
 import { streams, task } from "@mainspring/sdk";
-import pg from "pg";
 import pino from "pino";
-import { type Engine, startEngine } from "../../packages/engine/src/index.js";
+import type { Engine } from "../../packages/engine/src/index.js";
 import { createKey } from "../../packages/server/src/auth/keys.js";
 import { startServer } from "../../packages/server/src/server.js";
+import { withBenchEngine } from "../with-engine.js";
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +31,6 @@ const { values } = parseArgs({
 const SAMPLES = Number(values.samples);
 const GAP_MS = Number(values.gap);
 const N = Number(values.n);
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const sentAt = new Map<number, number>();
 const paced = streams.define<{ i: number }>({ id: "paced" });
@@ -90,29 +89,6 @@ async function readSse(
   }
 }
 
-async function withEngine<T>(store: string, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  if (store === "pglite") {
-    const engine = await startEngine({ worker: { concurrency: 10 } });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  }
-  const schema = `bench_realtime_${process.pid}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
-  const engine = await startEngine({ databaseUrl: DATABASE_URL, schema, worker: { concurrency: 10 } });
-  try {
-    return await fn(engine);
-  } finally {
-    await engine.stop();
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
-  }
-}
-
 async function measure(engine: Engine) {
   const server = await startServer({ engine, port: 0, host: "127.0.0.1", logger: pino({ level: "silent" }) });
   const { key } = await createKey(engine.db, { name: "bench" });
@@ -149,7 +125,7 @@ async function measure(engine: Engine) {
 const stores = values.store === "both" ? ["pglite", "postgres"] : [values.store!];
 const results: Record<string, Awaited<ReturnType<typeof measure>>> = {};
 for (const store of stores) {
-  results[store] = await withEngine(store, measure);
+  results[store] = await withBenchEngine(store, "realtime", { worker: { concurrency: 10 } }, measure);
   console.log(store, JSON.stringify(results[store]));
 }
 console.log(`\n| store | append → SSE p50 | p95 | ${N} chunks burst | chunks/s |`);

@@ -11,8 +11,8 @@
  */
 import { parseArgs } from "node:util";
 import { runs, task, wait } from "@mainspring/sdk";
-import pg from "pg";
-import { type Engine, startEngine } from "../../packages/engine/src/index.js";
+import type { Engine } from "../../packages/engine/src/index.js";
+import { withBenchEngine } from "../with-engine.js";
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +23,6 @@ const { values } = parseArgs({
 });
 const N = Number(values.n);
 const SAMPLES = Number(values.samples);
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const resumedAt = new Map<string, number>();
 const waiter = task({
@@ -46,29 +45,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 600_000) {
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function withEngine<T>(store: string, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  if (store === "pglite") {
-    const engine = await startEngine({ worker: { concurrency: 200 }, maintenance: { intervalMs: 1000 } });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  }
-  const schema = `bench_waits_${process.pid}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
-  const engine = await startEngine({ databaseUrl: DATABASE_URL, schema, worker: { concurrency: 200 } });
-  try {
-    return await fn(engine);
-  } finally {
-    await engine.stop();
-    await admin.query(`drop schema if exists ${schema} cascade`);
-    await admin.end();
   }
 }
 
@@ -129,10 +105,15 @@ async function latency(_engine: Engine) {
 const stores = values.store === "both" ? ["pglite", "postgres"] : [values.store!];
 const results: Record<string, unknown> = {};
 for (const store of stores) {
-  results[store] = await withEngine(store, async (engine) => ({
-    memory: await memory(engine),
-    resume: await latency(engine),
-  }));
+  results[store] = await withBenchEngine(
+    store,
+    "waits",
+    { worker: { concurrency: 200 } },
+    async (engine) => ({
+      memory: await memory(engine),
+      resume: await latency(engine),
+    }),
+  );
   console.log(store, JSON.stringify(results[store]));
 }
 console.log(

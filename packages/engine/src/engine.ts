@@ -40,6 +40,7 @@ import {
   listLogs,
   listRunRows,
   rescheduleRunRow,
+  updateRunMetadata,
 } from "./sql/runs.js";
 import type { Db, Queryable } from "./store/db.js";
 import { openStore, type StoreOptions } from "./store/open.js";
@@ -149,12 +150,7 @@ export class Engine implements TaskRuntime {
 
   async start(): Promise<void> {
     await migrate(this.db);
-    // Callback URLs carry a signature (the API verifies it), whichever process makes the token.
-    const signer = await openUrlSigner(this.db, this.options.urlSecret);
-    const apiUrl = (this.options.apiUrl ?? "http://localhost:3030").replace(/\/$/, "");
-    this.waits.setCallbackUrl(
-      (id) => `${apiUrl}/api/v1/waitpoints/tokens/${id}/callback/${signer.sign("token", id)}`,
-    );
+    this.waits.signCallbackUrls(await openUrlSigner(this.db, this.options.urlSecret));
     await this.syncQueues(allQueues());
     await this.schedules.syncDeclarative();
     if (this.options.registerRuntime !== false) setRuntime(this);
@@ -341,33 +337,7 @@ export class Engine implements TaskRuntime {
    * from outside would be lost at the next flush: that is refused with RUN_EXECUTING.
    */
   async updateMetadata(runId: string, apply: (current: RunMetadata) => RunMetadata): Promise<RunMetadata> {
-    return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ status: string; metadata: RunMetadata }>(
-        "select status, metadata from ms_runs where id = $1 for update",
-        [runId],
-      );
-      const row = rows[0];
-      if (!row) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
-      if (row.status === "EXECUTING") {
-        throw new MainspringError(
-          "RUN_EXECUTING",
-          `Run "${runId}" is executing and owns its metadata; change it from inside the run, or once it is waiting or finished`,
-        );
-      }
-      const next = apply(structuredClone(row.metadata ?? {}));
-      const text = JSON.stringify(next);
-      if (Buffer.byteLength(text) > this.limits.maxMetadataBytes) {
-        throw new MainspringError(
-          "METADATA_TOO_LARGE",
-          `Metadata would be ${Buffer.byteLength(text)} bytes; the limit is ${this.limits.maxMetadataBytes}`,
-        );
-      }
-      await tx.query("update ms_runs set metadata = $2::jsonb, updated_at = now() where id = $1", [
-        runId,
-        text,
-      ]);
-      return next;
-    });
+    return updateRunMetadata(this.db, runId, apply, this.limits.maxMetadataBytes);
   }
 
   /** Appends chunks to a run's stream (TaskRuntime; no replay protection, see `streams.define`). */

@@ -21,12 +21,14 @@ import {
 } from "./sql/waitpoints.js";
 import type { Db } from "./store/db.js";
 import { tagsSchema } from "./trigger-options.js";
+import type { UrlSigner } from "./url-signer.js";
 
 /**
  * Wait tokens and waitpoint completion: the engine side of `wait.createToken`,
  * `wait.completeToken`, timeouts, and resuming parents when child runs finish.
  */
 export class WaitService {
+  /** Unsigned until signCallbackUrls() (engine start): such URLs are refused by the API. */
   private buildCallbackUrl: (id: string) => string = (id) =>
     `${this.apiUrl}/api/v1/waitpoints/tokens/${id}/callback`;
 
@@ -64,9 +66,14 @@ export class WaitService {
     return this.buildCallbackUrl(id);
   }
 
-  /** The HTTP API installs its own builder, which signs each URL so only its holder can complete the token. */
-  setCallbackUrl(build: (id: string) => string): void {
-    this.buildCallbackUrl = build;
+  /**
+   * Callback URLs carry a signature the API verifies, whichever process makes the token (a
+   * worker-only process included). The HTTP API passes its own public URL.
+   */
+  signCallbackUrls(signer: UrlSigner, baseUrl = this.apiUrl): void {
+    const apiUrl = baseUrl.replace(/\/$/, "");
+    this.buildCallbackUrl = (id) =>
+      `${apiUrl}/api/v1/waitpoints/tokens/${id}/callback/${signer.sign("token", id)}`;
   }
 
   async completeToken(id: string, data: unknown): Promise<{ success: true }> {

@@ -76,9 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const port = (server.address() as AddressInfo).port;
   context.publicUrl = (options.publicUrl ?? `http://localhost:${port}`).replace(/\/$/, "");
-  engine.waits.setCallbackUrl(
-    (id) => `${context.publicUrl}/api/v1/waitpoints/tokens/${id}/callback/${signer.sign("token", id)}`,
-  );
+  engine.waits.signCallbackUrls(signer, context.publicUrl);
 
   return {
     url: context.publicUrl,

@@ -1,5 +1,5 @@
-import type { ListRunsFilter, RunStatus } from "@mainspring/sdk";
-import type { Queryable } from "../store/db.js";
+import { type ListRunsFilter, MainspringError, type RunMetadata, type RunStatus } from "@mainspring/sdk";
+import type { Db, Queryable } from "../store/db.js";
 import { APPLY_COUNTER_DELTAS, CANCEL_CHANNEL } from "./counters.js";
 import type { RunRow } from "./rows.js";
 
@@ -235,4 +235,44 @@ export async function listLogs(
     created_at: Date;
   }>("select attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id", [runId]);
   return rows;
+}
+
+/**
+ * Changes a run's metadata from outside the run, in one transaction. An executing run owns its
+ * metadata (its attempt flushes it), so changing it from outside would be lost at the next
+ * flush: that is refused with RUN_EXECUTING.
+ */
+export async function updateRunMetadata(
+  db: Db,
+  runId: string,
+  apply: (current: RunMetadata) => RunMetadata,
+  maxBytes: number,
+): Promise<RunMetadata> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ status: string; metadata: RunMetadata }>(
+      "select status, metadata from ms_runs where id = $1 for update",
+      [runId],
+    );
+    const row = rows[0];
+    if (!row) throw new MainspringError("RUN_NOT_FOUND", `Run "${runId}" does not exist`);
+    if (row.status === "EXECUTING") {
+      throw new MainspringError(
+        "RUN_EXECUTING",
+        `Run "${runId}" is executing and owns its metadata; change it from inside the run, or once it is waiting or finished`,
+      );
+    }
+    const next = apply(structuredClone(row.metadata ?? {}));
+    const text = JSON.stringify(next);
+    if (Buffer.byteLength(text) > maxBytes) {
+      throw new MainspringError(
+        "METADATA_TOO_LARGE",
+        `Metadata would be ${Buffer.byteLength(text)} bytes; the limit is ${maxBytes}`,
+      );
+    }
+    await tx.query("update ms_runs set metadata = $2::jsonb, updated_at = now() where id = $1", [
+      runId,
+      text,
+    ]);
+    return next;
+  });
 }
