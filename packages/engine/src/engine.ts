@@ -26,6 +26,7 @@ import {
   type WaitTokenInfo,
 } from "@mainspring/sdk";
 import { newId } from "./ids.js";
+import { Inspector } from "./inspect.js";
 import { DEFAULT_LIMITS, type Limits, MAX_TAGS } from "./limits.js";
 import { Maintenance, type MaintenanceOptions } from "./maintenance.js";
 import { migrate } from "./migrations/index.js";
@@ -78,6 +79,8 @@ export class Engine implements TaskRuntime {
   readonly waits: WaitService;
   readonly schedules: ScheduleService;
   readonly streams: StreamService;
+  /** Read-only views for operators: attempts, timelines, queue and key counts, runs per minute. */
+  readonly inspect: Inspector;
   private readonly maintenance: Maintenance | undefined;
   private readonly limits: Limits;
   private readonly config: MainspringConfig;
@@ -113,6 +116,7 @@ export class Engine implements TaskRuntime {
       ensureQueues: (names) => this.ensureQueues(names),
     });
     this.streams = new StreamService(db, this.limits, onError);
+    this.inspect = new Inspector(db);
     this.waits = new WaitService(db, options.apiUrl ?? "http://localhost:3030", this.limits.maxOutputBytes);
     if (options.maintenance !== false) {
       this.maintenance = new Maintenance(
@@ -280,9 +284,14 @@ export class Engine implements TaskRuntime {
     return this.waits.listTokens(options);
   }
 
-  async replayRun(runId: string): Promise<{ id: string }> {
+  /**
+   * A new run of the same task with the same payload and options; `overrides.payload` replaces
+   * the payload (the dashboard's "replay with an edited payload"), validated like any trigger.
+   */
+  async replayRun(runId: string, overrides: { payload?: unknown } = {}): Promise<{ id: string }> {
     const run = await this.retrieveRun(runId);
-    const handle = await this.trigger(run.taskIdentifier, run.payload, {
+    const payload = "payload" in overrides ? overrides.payload : run.payload;
+    const handle = await this.trigger(run.taskIdentifier, payload, {
       tags: run.tags,
       queue: run.queue,
       concurrencyKey: run.concurrencyKey,

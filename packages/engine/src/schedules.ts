@@ -194,6 +194,25 @@ export class ScheduleService implements ScheduleRuntime {
     };
   }
 
+  /**
+   * Validates a pattern and time zone exactly as create/update do, and returns its description
+   * and next `count` slots from the database's clock (the dashboard's live cron check).
+   */
+  async preview(
+    cron: string,
+    timezone: string | undefined,
+    count = 5,
+  ): Promise<{ cron: string; timezone: string; description: string; nextRuns: Date[] }> {
+    const now = await dbNow(this.db);
+    const c = compile(cron, timezone, "Schedule", now);
+    return {
+      cron: c.pattern,
+      timezone: c.timezone,
+      description: describeCron(c.pattern),
+      nextRuns: c.cron.nextRuns(Math.min(Math.max(count, 1), 20), now),
+    };
+  }
+
   /** Writes new settings to a locked row; a changed pattern or time zone takes the next slot from now. */
   private rewrite(
     tx: Queryable,

@@ -11,6 +11,7 @@ import { RunWatcher } from "./realtime/run-watcher.js";
 import { appRoutes } from "./routes/app-routes.js";
 import { authRoutes } from "./routes/auth.js";
 import { batchRoutes } from "./routes/batches.js";
+import { dashboardLoginRoutes, dashboardRoutes } from "./routes/dashboard/index.js";
 import { packetRoutes, packetUploadRoutes } from "./routes/packets.js";
 import { realtimeRoutes } from "./routes/realtime.js";
 import { runRoutes } from "./routes/runs.js";
@@ -82,6 +83,7 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   app.route("/", callbackRoutes(ctx));
   app.route("/", packetUploadRoutes(ctx));
   app.route("/", appRoutes(ctx, ctx.appRoutes, "public"));
+  app.route("/", dashboardLoginRoutes(ctx));
 
   const api = new Hono<AppEnv>();
   api.use("/api/*", authenticate(ctx));
@@ -94,6 +96,7 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   api.route("/", authRoutes(ctx));
   api.route("/", packetRoutes(ctx));
   api.route("/", realtimeRoutes(ctx, watcher));
+  api.route("/", dashboardRoutes(ctx));
   api.route("/", appRoutes(ctx, ctx.appRoutes, "authenticated"));
   app.route("/", api);
 

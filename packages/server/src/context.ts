@@ -1,6 +1,7 @@
 import type { Engine, UrlSigner } from "@mainspring/engine";
 import type { AppRoute } from "@mainspring/sdk";
 import type { Logger } from "pino";
+import type { DashboardSessions } from "./auth/dashboard-sessions.js";
 import type { KeyVerifier } from "./auth/keys.js";
 import type { PublicTokens } from "./auth/public-tokens.js";
 import type { Grants } from "./auth/scopes.js";
@@ -12,6 +13,8 @@ export interface ServerContext {
   engine: Engine;
   keys: KeyVerifier;
   tokens: PublicTokens;
+  /** Dashboard logins (secret key or MAINSPRING_DASHBOARD_PASSWORD) exchanged for sessions. */
+  sessions: DashboardSessions;
   logger: Logger;
   metrics: Metrics;
   packets: Packets;

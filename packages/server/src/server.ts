@@ -4,6 +4,7 @@ import { type Engine, openUrlSigner } from "@mainspring/engine";
 import type { AppRoute } from "@mainspring/sdk";
 import pino, { type Logger } from "pino";
 import { createApp } from "./app.js";
+import { DashboardSessions } from "./auth/dashboard-sessions.js";
 import { KeyVerifier } from "./auth/keys.js";
 import { PublicTokens } from "./auth/public-tokens.js";
 import { DEFAULT_SERVER_LIMITS, type ServerContext, type ServerLimits } from "./context.js";
@@ -23,6 +24,8 @@ export interface ServerOptions {
   publicUrl?: string;
   /** Overrides the per-database signing secret (`MAINSPRING_JWT_SECRET`). */
   jwtSecret?: string;
+  /** Lets the dashboard log in with this password as well as with a secret key (MAINSPRING_DASHBOARD_PASSWORD). */
+  dashboardPassword?: string;
   limits?: Partial<ServerLimits>;
   /** The app's own endpoints (mainspring.config.ts `routes`), served under /api/v1/app. */
   appRoutes?: AppRoute[];
@@ -46,12 +49,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? "info" });
   const tokens = await PublicTokens.open(engine.db, options.jwtSecret);
   const signer = await openUrlSigner(engine.db, options.jwtSecret);
+  const sessions = await DashboardSessions.open(engine.db, options.jwtSecret, options.dashboardPassword);
   const limits = { ...DEFAULT_SERVER_LIMITS, ...options.limits };
 
   const context: ServerContext = {
     engine,
     keys: new KeyVerifier(engine.db),
     tokens,
+    sessions,
     signer,
     packets: new Packets(engine.db),
     logger,

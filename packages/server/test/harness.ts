@@ -20,7 +20,14 @@ export interface Harness {
  */
 export async function startHarness(
   store: TestStore,
-  options: { worker?: boolean; registerRuntime?: boolean; requestsPerMinute?: number } = {},
+  options: {
+    worker?: boolean;
+    registerRuntime?: boolean;
+    requestsPerMinute?: number;
+    dashboardPassword?: string;
+    /** The dashboard's built files, served at `/`. */
+    staticDir?: string;
+  } = {},
 ): Promise<Harness> {
   const db = await store.open();
   const engine = await startEngine({
@@ -34,6 +41,8 @@ export async function startHarness(
     port: 0,
     host: "127.0.0.1",
     logger: pino({ level: "silent" }),
+    dashboardPassword: options.dashboardPassword,
+    staticDir: options.staticDir,
     limits:
       options.requestsPerMinute === undefined ? undefined : { requestsPerMinute: options.requestsPerMinute },
   });

@@ -15,6 +15,22 @@ export interface PublicTokenClaims {
 }
 
 /**
+ * The server's JWT signing secret: `override` (MAINSPRING_JWT_SECRET), or the one stored in
+ * `ms_server_secrets`, created on first use so every process serving one store shares it.
+ */
+export async function signingSecret(db: Queryable, override?: string): Promise<Uint8Array> {
+  if (override) return new TextEncoder().encode(override);
+  await db.query(
+    "insert into ms_server_secrets (name, value) values ('jwt', $1) on conflict (name) do nothing",
+    [randomBytes(32).toString("base64url")],
+  );
+  const { rows } = await db.query<{ value: string }>(
+    "select value from ms_server_secrets where name = 'jwt'",
+  );
+  return new TextEncoder().encode(rows[0]!.value);
+}
+
+/**
  * Mints and verifies public access tokens: HS256 JWTs signed with a per-database secret
  * (`ms_server_secrets`), so any API process on the same store accepts any other's tokens.
  * `MAINSPRING_JWT_SECRET` overrides the stored secret (rotate by changing it).
@@ -23,15 +39,7 @@ export class PublicTokens {
   private constructor(private readonly secret: Uint8Array) {}
 
   static async open(db: Queryable, override?: string): Promise<PublicTokens> {
-    if (override) return new PublicTokens(new TextEncoder().encode(override));
-    await db.query(
-      "insert into ms_server_secrets (name, value) values ('jwt', $1) on conflict (name) do nothing",
-      [randomBytes(32).toString("base64url")],
-    );
-    const { rows } = await db.query<{ value: string }>(
-      "select value from ms_server_secrets where name = 'jwt'",
-    );
-    return new PublicTokens(new TextEncoder().encode(rows[0]!.value));
+    return new PublicTokens(await signingSecret(db, override));
   }
 
   /** `expiresIn`: a jose time span ("15m", "1h"), seconds since the epoch, or a Date. */

@@ -1,3 +1,4 @@
+import type { Engine } from "@mainspring/engine";
 import { type ListRunsFilter, RUN_STATUSES, type Run, type RunStatus } from "@mainspring/sdk";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -52,18 +53,20 @@ function listFilter(query: Record<string, string>): ListRunsFilter {
   };
 }
 
+/** A run's parent, root and (first 100) children, as `relatedRuns` shows them. */
+export async function relatedRuns(engine: Engine, run: Run) {
+  const [parent, root, children] = await Promise.all([
+    run.parentId ? engine.retrieveRun(run.parentId) : undefined,
+    run.rootId && run.rootId !== run.parentId ? engine.retrieveRun(run.rootId) : undefined,
+    engine.listRuns({ parentId: run.id, limit: 100 }).then((page) => page.data),
+  ]);
+  return { parent, root: root ?? parent, children };
+}
+
 export function runRoutes(ctx: ServerContext) {
   const app = new Hono<AppEnv>();
   const { engine } = ctx;
-
-  const related = async (run: Run) => {
-    const [parent, root, children] = await Promise.all([
-      run.parentId ? engine.retrieveRun(run.parentId) : undefined,
-      run.rootId && run.rootId !== run.parentId ? engine.retrieveRun(run.rootId) : undefined,
-      engine.listRuns({ parentId: run.id, limit: 100 }).then((page) => page.data),
-    ]);
-    return { parent, root: root ?? parent, children };
-  };
+  const related = (run: Run) => relatedRuns(engine, run);
 
   app.get("/api/v3/runs/:runId", async (c) => {
     const run = await readableRun(ctx, c, c.req.param("runId"));

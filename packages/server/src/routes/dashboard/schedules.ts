@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv, ServerContext } from "../../context.js";
+import { readJson } from "../../http/body.js";
+
+const previewBody = z.object({
+  cron: z.string(),
+  timezone: z.string().optional(),
+  count: z.number().int().min(1).max(20).optional(),
+});
+
+/**
+ * The cron check behind the schedule form: the same validation as creating a schedule (400
+ * `INVALID_SCHEDULE` with the reason), and the next slots in the time zone. Schedules themselves
+ * are managed through `/api/v1/schedules`.
+ */
+export function dashboardScheduleRoutes(ctx: ServerContext) {
+  const app = new Hono<AppEnv>();
+  app.post("/api/v1/dashboard/schedules/preview", async (c) => {
+    const body = await readJson(c, previewBody, 16_384);
+    return c.json(await ctx.engine.schedules.preview(body.cron, body.timezone, body.count));
+  });
+  return app;
+}
