@@ -48,17 +48,23 @@ describe("DKIM", () => {
     expect(config.dkim?.domainName).toBe("dkim.test");
     const transport = createTransport(config);
     try {
-      const outcome = await transport.send({
-        from: config.from,
-        to: { name: "Ada", address: "ada@example.test" },
-        subject: "Signed",
-        text: "Hello Ada",
-        messageId: "<c.cmp_1.abc@dkim.test>",
-        unsubscribe: {
-          url: "https://crm.dkim.test/app/unsubscribe/x.y",
-          mailto: "mailto:unsubscribe@dkim.test",
+      const outcome = await transport.send(
+        {
+          from: config.from,
+          to: { name: "Ada", address: "ada@example.test" },
+          subject: "Signed",
+          text: "Hello Ada",
+          messageId: "<c.cmp_1.abc@dkim.test>",
+          unsubscribe: {
+            url: "https://crm.dkim.test/app/unsubscribe/x.y",
+            mailto: "mailto:unsubscribe@dkim.test",
+          },
         },
-      });
+        async (releaseDot) => {
+          releaseDot();
+          return true;
+        },
+      );
       expect(outcome.kind).toBe("sent");
     } finally {
       transport.close();

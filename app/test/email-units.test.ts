@@ -2,8 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { Pacer } from "../src/crm/email/rate.js";
 import { parseDelay } from "../src/crm/email/sequences.js";
+import type { SmtpReply } from "../src/crm/email/smtp-pool.js";
 import { parseTemplate, renderTemplate } from "../src/crm/email/template.js";
-import { classifySmtpError, smtpOptions } from "../src/crm/email/transport.js";
+import { classifySmtpFailure, smtpOptions } from "../src/crm/email/transport.js";
 
 describe("templates", () => {
   it("renders variables and defaults; a missing required variable is reported, not rendered", () => {
@@ -58,22 +59,33 @@ describe("pacer", () => {
 });
 
 describe("SMTP outcomes", () => {
-  it("a reply code is the server's decision; no reply after DATA is unknown", () => {
+  const failed = (error: SmtpReply["error"], dotReleased = false): SmtpReply => ({
+    dotReleased,
+    abandoned: false,
+    error,
+  });
+  it("a reply code is the server's decision; no reply is unknown only after the final dot", () => {
     expect(
-      classifySmtpError({ responseCode: 550, command: "RCPT TO", response: "550 no such user" }),
-    ).toMatchObject({
-      kind: "rejected",
-      bounce: true,
-    });
-    expect(classifySmtpError({ responseCode: 554, command: "DATA" })).toMatchObject({
+      classifySmtpFailure(failed({ responseCode: 550, command: "RCPT TO", response: "550 no such user" })),
+    ).toMatchObject({ kind: "rejected", bounce: true });
+    expect(classifySmtpFailure(failed({ responseCode: 554, command: "DATA" }, true))).toMatchObject({
       kind: "rejected",
       bounce: false,
     });
-    expect(classifySmtpError({ responseCode: 451, command: "DATA" })).toMatchObject({ kind: "retry" });
-    expect(classifySmtpError({ code: "ECONNECTION", command: "CONN" })).toMatchObject({ kind: "retry" });
-    expect(classifySmtpError({ code: "ESOCKET", command: "DATA", message: "socket closed" })).toMatchObject({
+    expect(classifySmtpFailure(failed({ responseCode: 451, command: "DATA" }, true))).toMatchObject({
+      kind: "retry",
+    });
+    expect(classifySmtpFailure(failed({ code: "ECONNECTION", command: "CONN" }))).toMatchObject({
+      kind: "retry",
+    });
+    // The connection died in the middle of the body: the server has no dot, so no message.
+    expect(classifySmtpFailure(failed({ code: "ESOCKET", message: "socket closed" }))).toMatchObject({
+      kind: "retry",
+    });
+    expect(classifySmtpFailure(failed({ code: "ESOCKET", message: "socket closed" }, true))).toMatchObject({
       kind: "unknown",
     });
+    expect(classifySmtpFailure({ dotReleased: false, abandoned: true })).toMatchObject({ kind: "abandoned" });
   });
   it("parses SMTP_URL", () => {
     expect(smtpOptions("smtp://u%40x:p%3Aw@mail.example.com:2525")).toEqual({

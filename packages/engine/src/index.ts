@@ -3,7 +3,7 @@ export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export type { MaintenanceOptions } from "./maintenance.js";
 export { LATEST_VERSION, migrate } from "./migrations/index.js";
 export type { QueueStats } from "./sql/queues.js";
-export type { Db, Queryable } from "./store/db.js";
+export type { Db, Queryable, TransactionOptions } from "./store/db.js";
 export { openStore, type StoreOptions } from "./store/open.js";
 export type { StreamInfo, StreamServiceOptions } from "./streams.js";
 export { openUrlSigner, UrlSigner } from "./url-signer.js";

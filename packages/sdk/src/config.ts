@@ -15,7 +15,11 @@ export interface SetupStoreQueryable {
 export interface SetupStore extends SetupStoreQueryable {
   readonly kind: "pglite" | "postgres";
   readonly location: string;
-  transaction<T>(fn: (tx: SetupStoreQueryable) => Promise<T>): Promise<T>;
+  /** `afterCommitSent`: see the engine's TransactionOptions (an effect that must follow the commit). */
+  transaction<T>(
+    fn: (tx: SetupStoreQueryable) => Promise<T>,
+    options?: { afterCommitSent?: (result: T) => void },
+  ): Promise<T>;
 }
 
 export interface SetupContext {

@@ -5,15 +5,23 @@ import type { CrmDb, CrmQueryable } from "../../db/store.js";
  * The send ledger: one row per message the CRM means to send, keyed (campaign, address) or
  * (enrollment, step), with a Message-ID fixed when the row is created.
  *
- *   pending ──claim──▶ sending ──▶ sent | failed | pending (4xx / no connection: not delivered)
- *      │                  │
- *      │                  └─ crash ─▶ unknown (SMTP: the server may have it; never sent again)
- *      │                           ▶ sent or pending (local mailbox: the mailbox row decides)
+ *   pending ──claim──▶ sending ──commitSent──▶ sent ──reply──▶ sent | failed | pending (5xx / 4xx)
+ *      │                  │                      └─ no reply after the dot ─▶ unknown
+ *      │                  ├─ refused or no connection before the dot ─▶ pending | failed
+ *      │                  └─ crash ─▶ pending (recovery: the server never got the final dot)
  *      └──claim──▶ suppressed (address on the suppression list) | skipped (missing variable, canceled)
  *
- * The rule that makes it exactly-once: a row leaves `pending` once, by one statement, before
- * any byte goes to the server, and nothing ever moves a row back to `pending` unless the
- * message provably did not leave (a reply code, a failed connect, no mailbox row).
+ * Why a crash is never a second send and (almost) never a lost one. An SMTP server delivers
+ * nothing until it reads the dot that ends the message; a connection that dies before it
+ * leaves the server nothing. So the row is committed `sent` while the server holds the whole
+ * message except that dot, and the dot goes out after the COMMIT: on PostgreSQL in the same
+ * tick as the COMMIT is written to its socket (a process killed after both writes has handed
+ * both to the kernel, which delivers them), on PGlite right after its in-process commit. A
+ * row still `sending` after its process died therefore never reached a server, and is sent
+ * again. What remains, documented in docs/email.md: a kill in the microseconds between the
+ * two writes (the row says sent, the server has nothing: lost, never doubled), and a
+ * connection lost after the dot with no reply (`unknown`, never sent again).
+ * The local mailbox transport stores the message and marks the row in one transaction.
  */
 export type LedgerState = "pending" | "sending" | "sent" | "failed" | "suppressed" | "skipped" | "unknown";
 
@@ -83,9 +91,55 @@ export async function claim(
 }
 
 /**
- * Records what happened to a claimed row. Only the attempt that claimed it can; `unknown`
- * (set by recovery while this attempt was presumed dead) may still be corrected to what the
- * server said. A 4xx or a failed connect puts the row back to `pending` (it did not leave).
+ * Commits a claimed row as sent, then calls `releaseDot` (the transport's final dot) in an
+ * order a kill cannot reverse (see above). False, and no dot, when the row is no longer this
+ * attempt's (recovery gave it to another). The row lock taken here makes a recovery that
+ * starts meanwhile wait for the commit, and then find the row sent.
+ */
+export async function commitSent(
+  db: CrmDb,
+  rowId: string,
+  attemptId: string,
+  releaseDot: () => void,
+): Promise<boolean> {
+  let released = false;
+  try {
+    return await db.transaction(
+      async (tx) =>
+        (
+          await tx.query(
+            `update crm_send_ledger set state = 'sent', detail = 'handed to the SMTP server; awaiting its reply', finished_at = now()
+             where id = $1::bigint and attempt_id = $2 and state = 'sending'`,
+            [rowId, attemptId],
+          )
+        ).rowCount > 0,
+      {
+        afterCommitSent: (ok) => {
+          if (!ok) return;
+          released = true;
+          releaseDot();
+        },
+      },
+    );
+  } catch (error) {
+    if (!released) throw error;
+    // The COMMIT failed after the dot went out: the server may deliver it, so never `pending`.
+    // The server's reply (finish) then corrects `unknown` to what it said.
+    await finish(
+      db,
+      rowId,
+      attemptId,
+      "unknown",
+      `the commit failed after the final dot: ${(error as Error).message}`,
+    ).catch(() => {});
+    return true;
+  }
+}
+
+/**
+ * Records what happened to a claimed or committed row. Only the attempt that claimed it can:
+ * the server's reply after the dot (`sent` committed before it), a refusal or a failed
+ * connect before the dot (back to `pending`: it did not leave), or `unknown`.
  */
 export async function finish(
   db: CrmQueryable,
@@ -96,8 +150,9 @@ export async function finish(
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `update crm_send_ledger set state = $3, detail = $4,
-       finished_at = case when $3 = 'pending' then null else now() end
-     where id = $1::bigint and attempt_id = $2 and state in ('sending', 'unknown')`,
+       finished_at = case when $3 = 'pending' then null else now() end,
+       replied_at = case when $3 in ('sent', 'failed') then now() end
+     where id = $1::bigint and attempt_id = $2 and state in ('sending', 'sent', 'unknown')`,
     [rowId, attemptId, state, detail.slice(0, 1000)],
   );
   return rowCount > 0;
@@ -116,7 +171,7 @@ export async function deliverLocally(
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const { rowCount } = await tx.query(
-      `update crm_send_ledger set state = 'sent', detail = 'stored in the local mailbox', finished_at = now()
+      `update crm_send_ledger set state = 'sent', detail = 'stored in the local mailbox', finished_at = now(), replied_at = now()
        where id = $1::bigint and attempt_id = $2 and state = 'sending'`,
       [row.id, attemptId],
     );
@@ -131,37 +186,47 @@ export async function deliverLocally(
 }
 
 /**
- * Crash recovery, when a new attempt starts: rows another attempt left in `sending`. Local
- * transport: sent if the mailbox has the message, else pending (it never left). SMTP: the
- * server may or may not have it, and sending again could duplicate it, so `unknown`: never
- * sent again, counted and listed as such for a person to look at.
+ * Crash recovery, when a new attempt starts, for rows another attempt left behind:
+ * - `sending`: none reached a server (the final dot follows the commit to `sent`), so they are
+ *   sent again: back to `pending`, unless the local mailbox has the message (then `sent`).
+ * - `sent` over SMTP with no reply recorded: handed over, the server's answer never read. The
+ *   server has it, unless the process died in the instant between the commit and the dot
+ *   (ledger.ts header); never sent again, marked unconfirmed in `detail` and counted.
+ * A row whose old attempt is still alive (its lease lapsed) is safe: that attempt's commitSent
+ * no longer matches the row, so it closes its connection without the dot.
  */
 export async function recoverStale(
   db: CrmQueryable,
   scope: { campaignId: string } | { enrollmentId: string },
   attemptId: string,
-): Promise<{ unknown: number; requeued: number; sent: number }> {
+): Promise<{ requeued: number; sent: number; unconfirmed: number }> {
   const [column, value] =
     "campaignId" in scope ? ["campaign_id", scope.campaignId] : ["enrollment_id", scope.enrollmentId];
   const { rows } = await db.query<{ state: string; n: number }>(
-    `with r as (
+    `with stale as (
        update crm_send_ledger l set
-         state = case when exists (select 1 from crm_mailbox m where m.message_id = l.message_id) then 'sent'
-                      when l.transport = 'local' then 'pending' else 'unknown' end,
+         state = case when exists (select 1 from crm_mailbox m where m.message_id = l.message_id) then 'sent' else 'pending' end,
          detail = case when exists (select 1 from crm_mailbox m where m.message_id = l.message_id)
-                         then 'stored in the local mailbox (recovered)'
-                       when l.transport = 'local' then null
-                       else 'outcome unknown: the sending process stopped after handing the message to the SMTP server; not sent again' end,
-         finished_at = case when l.transport = 'local' and not exists (select 1 from crm_mailbox m where m.message_id = l.message_id)
-                            then null else now() end
+                         then 'stored in the local mailbox (recovered)' end,
+         finished_at = case when exists (select 1 from crm_mailbox m where m.message_id = l.message_id) then now() end
        where l.${column} = $1 and l.state = 'sending' and l.attempt_id is distinct from $2
-       returning l.state)
-     select state, count(*)::int as n from r group by state`,
-    [value, attemptId],
+       returning l.state),
+     unreplied as (
+       update crm_send_ledger l set replied_at = now(),
+         detail = $3
+       where l.${column} = $1 and l.state = 'sent' and l.transport = 'smtp' and l.replied_at is null
+         and l.attempt_id is distinct from $2
+       returning 'unconfirmed'::text as state)
+     select state, count(*)::int as n from (select state from stale union all select state from unreplied) x group by state`,
+    [value, attemptId, UNCONFIRMED],
   );
   const n = (s: string) => rows.find((r) => r.state === s)?.n ?? 0;
-  return { unknown: n("unknown"), requeued: n("pending"), sent: n("sent") };
+  return { requeued: n("pending"), sent: n("sent"), unconfirmed: n("unconfirmed") };
 }
+
+/** `detail` of a sent row whose sender died before reading the server's reply. */
+export const UNCONFIRMED =
+  "unconfirmed: handed to the SMTP server, whose reply the stopped sender never read; not sent again";
 
 export type LedgerCounts = Record<LedgerState, number> & { total: number };
 

@@ -5,6 +5,7 @@ import { type Campaign, getCampaign, refreshCampaignStats, setCampaignStatus } f
 import type { MailConfig } from "./config.js";
 import {
   claim,
+  commitSent,
   deliverLocally,
   finish,
   type LedgerCounts,
@@ -28,7 +29,7 @@ const PROGRESS_MS = 1_000;
 export interface SendResult {
   status: "sent" | "paused" | "canceled";
   counts: LedgerCounts;
-  recovered: { unknown: number; requeued: number; sent: number };
+  recovered: { requeued: number; sent: number; unconfirmed: number };
   ratePerSecond: number;
   rateLimit: number;
 }
@@ -83,7 +84,10 @@ export async function deliverClaimed(
       ? { kind: "sent", response: "stored in the local mailbox" }
       : { kind: "unknown", response: "lost the claim" };
   }
-  const outcome = await transport.send(message);
+  const outcome = await transport.send(message, (releaseDot) =>
+    commitSent(db, row.id, attemptId, releaseDot),
+  );
+  if (outcome.kind === "abandoned") return outcome;
   if (outcome.kind === "sent") await finish(db, row.id, attemptId, "sent", outcome.response);
   else if (outcome.kind === "rejected") {
     await finish(db, row.id, attemptId, "failed", outcome.response);

@@ -1,8 +1,7 @@
-import net from "node:net";
 import nodemailer from "nodemailer";
-import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
 import { CrmInputError } from "../errors.js";
 import type { MailConfig } from "./config.js";
+import { type BeforeFinalDot, SmtpPool, type SmtpReply } from "./smtp-pool.js";
 
 export interface OutgoingMessage {
   from: string;
@@ -19,16 +18,22 @@ export type DeliveryOutcome =
   | { kind: "sent"; response: string }
   /** The server refused it for good (5xx): not delivered. `bounce` for a refused recipient. */
   | { kind: "rejected"; response: string; bounce: boolean }
-  /** Refused for now (4xx) or the connection failed before the message was sent: not delivered. */
+  /** Refused for now (4xx), or the connection failed before the final dot: not delivered. */
   | { kind: "retry"; response: string }
-  /** The connection died after the message may have reached the server: delivered or not, unknown. */
-  | { kind: "unknown"; response: string };
+  /** The connection died after the final dot, before the server's reply: delivered or not, unknown. */
+  | { kind: "unknown"; response: string }
+  /** The sender no longer owned the row at the final dot: closed without it, nothing delivered. */
+  | { kind: "abandoned"; response: string };
 
 export interface Transport {
   readonly kind: "local" | "smtp";
-  /** The message as RFC 5322 text, DKIM-signed when configured (local transport). */
+  /** The message as RFC 5322 text, DKIM-signed when configured. */
   render(message: OutgoingMessage): Promise<string>;
-  send(message: OutgoingMessage): Promise<DeliveryOutcome>;
+  /**
+   * SMTP: sends the message; `beforeFinalDot` records it as sent before the server can have
+   * it (see smtp-pool.ts). The local transport stores through the ledger instead (ledger.ts).
+   */
+  send(message: OutgoingMessage, beforeFinalDot: BeforeFinalDot): Promise<DeliveryOutcome>;
   close(): void;
 }
 
@@ -48,31 +53,15 @@ function mailOptions(m: OutgoingMessage) {
   };
 }
 
-/** Commands after which a failure means the message never reached the server's queue. */
-const BEFORE_DATA = new Set([
-  "CONN",
-  "EHLO",
-  "HELO",
-  "STARTTLS",
-  "AUTH PLAIN",
-  "AUTH LOGIN",
-  "MAIL FROM",
-  "RCPT TO",
-]);
-
 /**
- * Classifies a nodemailer failure. A reply code is the server's decision (not delivered). No
- * reply: the connection failed; before DATA it did not get the message, after it we cannot tell.
+ * Classifies an SMTP exchange that did not end in a 250. A reply code is the server's
+ * decision (not delivered). No reply: before the final dot the server discards the partial
+ * message, so it is not delivered; after the dot we cannot tell.
  */
-export function classifySmtpError(error: unknown): DeliveryOutcome {
-  const e = error as {
-    responseCode?: number;
-    response?: string;
-    command?: string;
-    code?: string;
-    message?: string;
-  };
-  const response = e.response || e.message || String(error);
+export function classifySmtpFailure(reply: SmtpReply): DeliveryOutcome {
+  const e = reply.error ?? {};
+  const response = e.response || e.message || "no reply";
+  if (reply.abandoned) return { kind: "abandoned", response: "no longer this sender's to send" };
   if (typeof e.responseCode === "number") {
     if (e.responseCode >= 500) {
       // 550/551/553 to RCPT: the address does not exist (a hard bounce).
@@ -80,10 +69,7 @@ export function classifySmtpError(error: unknown): DeliveryOutcome {
     }
     if (e.responseCode >= 400) return { kind: "retry", response };
   }
-  if (e.code === "ECONNECTION" || e.code === "EDNS" || (e.command && BEFORE_DATA.has(e.command))) {
-    return { kind: "retry", response };
-  }
-  return { kind: "unknown", response };
+  return reply.dotReleased ? { kind: "unknown", response } : { kind: "retry", response };
 }
 
 /** smtp://user:pass@host:port or smtps://… → nodemailer's options (default ports 587 and 465). */
@@ -135,49 +121,27 @@ export function createTransport(config: MailConfig): Transport {
       render,
       // The local transport's "send" is the mailbox insert, done by the ledger in the
       // transaction that marks the row sent (see ledger.ts): nothing to do here.
-      send: async () => ({ kind: "sent", response: "stored in the local mailbox" }),
+      send: async () => {
+        throw new Error("the local transport stores through the ledger (deliverLocally)");
+      },
       close: () => renderer.close(),
     };
   }
-  const smtp = nodemailer.createTransport({
-    ...smtpOptions(config.smtpUrl),
-    pool: true,
-    maxConnections: config.concurrency,
-    maxMessages: Number.POSITIVE_INFINITY,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-    // nodemailer leaves Nagle on: each command then waits for the server's delayed ACK
-    // (40 ms on Linux), capping one connection at ~20 messages/s. Our own socket has it off.
-    getSocket: (
-      options: { host?: string; port?: number },
-      callback: (error: Error | null, socket?: { connection: net.Socket }) => void,
-    ) => {
-      const socket = net.connect(options.port ?? 25, options.host ?? "localhost");
-      socket.setNoDelay(true);
-      const fail = (error: Error) => callback(error);
-      socket.once("error", fail);
-      socket.once("connect", () => {
-        socket.off("error", fail);
-        callback(null, { connection: socket });
-      });
-    },
-    ...(config.dkim ? { dkim: config.dkim } : {}),
-  } as SMTPTransport.Options);
+  const pool = new SmtpPool(smtpOptions(config.smtpUrl));
   return {
     kind: "smtp",
     render,
-    async send(m) {
-      try {
-        const info = await smtp.sendMail(mailOptions(m));
-        if (info.rejected.length > 0) {
-          return { kind: "rejected", response: String(info.response), bounce: true };
-        }
-        return { kind: "sent", response: String(info.response) };
-      } catch (error) {
-        return classifySmtpError(error);
-      }
+    async send(m, beforeFinalDot) {
+      const info = await renderer.sendMail(mailOptions(m));
+      const raw = info.message as Buffer;
+      const from = info.envelope.from || "";
+      const reply = await pool.send({ from, to: m.to.address }, raw, beforeFinalDot);
+      if (!reply.error && !reply.abandoned) return { kind: "sent", response: reply.response ?? "250" };
+      return classifySmtpFailure(reply);
     },
-    close: () => smtp.close(),
+    close: () => {
+      pool.close();
+      renderer.close();
+    },
   };
 }

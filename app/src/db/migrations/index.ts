@@ -3,6 +3,7 @@ import * as crm from "./001_crm.js";
 import * as vectors from "./002_vectors.js";
 import * as email from "./003_email.js";
 import * as agents from "./004_agents.js";
+import * as sendReplies from "./005_send_replies.js";
 
 /**
  * The CRM's migrations: numbered and forward-only like the engine's, with their own ledger
@@ -18,6 +19,7 @@ const MIGRATIONS: Array<{
   { version: 2, name: "vectors", up: vectors.up },
   { version: 3, name: "email", up: email.up },
   { version: 4, name: "agents", up: agents.up },
+  { version: 5, name: "send-replies", up: sendReplies.up },
 ];
 
 /** Distinct from the engine's advisory lock key (7263541): the two may migrate at once. */

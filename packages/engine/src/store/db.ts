@@ -21,8 +21,21 @@ export interface Db extends Queryable {
   /** Where the data lives, for humans: a folder or a redacted URL. */
   readonly location: string;
   /** Runs `fn` in a transaction on one connection; rolls back if it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions<T>): Promise<T>;
   /** Subscribes to a NOTIFY channel. Returns an unsubscribe function. */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface TransactionOptions<T> {
+  /**
+   * Called with `fn`'s result once the COMMIT can no longer be lost to this process dying:
+   * on PostgreSQL in the same tick the COMMIT is written to the connection's socket (before
+   * its acknowledgment: a process killed after this point has already handed the COMMIT to
+   * the kernel, and the server commits it); on PGlite, in process, once it has committed.
+   * For an effect outside the database that must follow the commit with no window a kill
+   * can split, such as the final dot of an SMTP message (see app/src/crm/email/ledger.ts).
+   * If the COMMIT then fails, `transaction` rejects as usual.
+   */
+  afterCommitSent?: (result: T) => void;
 }

@@ -97,7 +97,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
     kind: "pglite",
     location: dataDir ?? "(in memory)",
     ...asQueryable(pg),
-    transaction: (fn) => pg.transaction((tx) => fn(asQueryable(tx))),
+    async transaction(fn, options) {
+      const result = await pg.transaction((tx) => fn(asQueryable(tx)));
+      options?.afterCommitSent?.(result);
+      return result;
+    },
     async listen(channel, onNotify) {
       const unlisten = await pg.listen(channel, onNotify);
       return async () => unlisten();

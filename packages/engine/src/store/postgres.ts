@@ -98,7 +98,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     async exec(sql) {
       await pool.query(sql);
     },
-    async transaction(fn) {
+    async transaction(fn, options) {
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
@@ -115,7 +115,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
             return { rows: r.rows, rowCount: r.rowCount ?? 0 };
           },
         });
-        await client.query("COMMIT");
+        // node-postgres writes a query to the socket synchronously when the connection is idle
+        // (it is: `fn` awaited its last statement), so the hook runs after the write.
+        const commit = client.query("COMMIT");
+        options?.afterCommitSent?.(result);
+        await commit;
         return result;
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});
