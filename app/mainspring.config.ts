@@ -1,5 +1,6 @@
 import { defineConfig } from "@mainspring/sdk";
 import { approvalRoutes } from "./src/crm/approvals/route.js";
+import { campaignRoutes } from "./src/crm/email/campaign-routes.js";
 import { emailRoutes } from "./src/crm/email/routes.js";
 import { searchRoute } from "./src/crm/search/route.js";
 import { setupCrm, shouldSeedDemo } from "./src/crm/setup.js";
@@ -15,5 +16,5 @@ export default defineConfig({
   setup: ({ db, worker }) => setupCrm(db, { seedDemo: worker && shouldSeedDemo(db.kind) }),
   // The CRM's own HTTP endpoints, served by the API under /api/v1/app (docs/http-api.md).
   // emailRoutes: one-click unsubscribe (public, under /app) and recording activities.
-  routes: [searchRoute, ...approvalRoutes, ...emailRoutes],
+  routes: [searchRoute, ...approvalRoutes, ...emailRoutes, ...campaignRoutes],
 });

@@ -16,6 +16,11 @@ export interface SmtpSink {
   counts: Map<string, number>;
   /** Refuse these recipients at RCPT TO with 550 (a hard bounce). */
   reject: Set<string>;
+  /**
+   * For these recipients, take the message in full (it counts as received) and then drop the
+   * connection without replying: the client cannot tell whether it was accepted.
+   */
+  dropAfterData: Set<string>;
   close(): Promise<void>;
 }
 
@@ -28,6 +33,7 @@ export async function startSmtpSink(opts: { keepRaw?: boolean } = {}): Promise<S
   const received: Received[] = [];
   const counts = new Map<string, number>();
   const reject = new Set<string>();
+  const dropAfterData = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -56,6 +62,14 @@ export async function startSmtpSink(opts: { keepRaw?: boolean } = {}): Promise<S
           raw: opts.keepRaw === false ? undefined : raw,
         });
         counts.set(messageId, (counts.get(messageId) ?? 0) + 1);
+        if (session.envelope.rcptTo.some((r) => dropAfterData.has(r.address.toLowerCase()))) {
+          // smtp-server keeps its connections (with their sockets) in a set keyed by session id
+          const conns = (
+            server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }
+          ).connections;
+          for (const c of conns) if (c.id === session.id) c._socket.destroy();
+          return;
+        }
         callback();
       });
     },
@@ -70,6 +84,7 @@ export async function startSmtpSink(opts: { keepRaw?: boolean } = {}): Promise<S
     received,
     counts,
     reject,
+    dropAfterData,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

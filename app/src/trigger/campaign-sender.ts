@@ -271,6 +271,12 @@ export async function scheduleCampaign(workspaceId: string, campaignId: string, 
     );
   }
   validateCampaignContent(c);
+  if (Number.isNaN(scheduledFor.getTime()) || scheduledFor.getTime() < Date.now() - 60_000) {
+    throw new CrmInputError(
+      "INVALID_INPUT",
+      `scheduledFor must be a date from now on (got ${Number.isNaN(scheduledFor.getTime()) ? "an invalid date" : scheduledFor.toISOString()}); send it now instead`,
+    );
+  }
   await cancelScheduleRuns(campaignId);
   return scheduleCampaignTask.trigger(
     { workspaceId, campaignId, scheduledFor: scheduledFor.toISOString() },

@@ -87,6 +87,15 @@ export async function getCampaign(
   return rows[0];
 }
 
+/** A workspace's campaigns, newest first. */
+export async function listCampaigns(db: CrmQueryable, workspaceId: string, limit = 100): Promise<Campaign[]> {
+  const { rows } = await db.query<Campaign>(
+    `select ${COLUMNS} from crm_campaigns where workspace_id = $1 order by created_at desc, id desc limit $2`,
+    [workspaceId, limit],
+  );
+  return rows;
+}
+
 /**
  * The audience as one SELECT of (email, name, prospect, template variables), one row per
  * address (lower-cased; the first lead by id wins a duplicate). Leads need an address and are

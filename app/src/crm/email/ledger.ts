@@ -228,6 +228,57 @@ export async function recoverStale(
 export const UNCONFIRMED =
   "unconfirmed: handed to the SMTP server, whose reply the stopped sender never read; not sent again";
 
+export interface Recipient {
+  id: string;
+  email: string;
+  state: LedgerState;
+  messageId: string;
+  detail: string | null;
+  tries: number;
+  claimedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** A campaign's ledger rows, optionally of one state, in id order after `afterId` (a cursor). */
+export async function campaignRecipients(
+  db: CrmQueryable,
+  campaignId: string,
+  opts: { state?: LedgerState; afterId?: string; limit?: number } = {},
+): Promise<Recipient[]> {
+  const { rows } = await db.query<Recipient>(
+    `select id::text as id, email, state, message_id as "messageId", detail, tries,
+       claimed_at as "claimedAt", finished_at as "finishedAt"
+     from crm_send_ledger where campaign_id = $1 and ($2::text is null or state = $2) and id > $3::bigint
+     order by id limit $4`,
+    [campaignId, opts.state ?? null, opts.afterId ?? "0", Math.min(opts.limit ?? 100, 1000)],
+  );
+  return rows;
+}
+
+/**
+ * A person's decision on a row whose outcome is `unknown` (the connection died after the
+ * final dot): `sent` or `failed` as the server's logs say, or `resend` (back to `pending`,
+ * sent by the campaign's next run: a duplicate if the server did have it). Returns false if
+ * the row is not unknown (any more).
+ */
+export async function resolveUnknown(
+  db: CrmQueryable,
+  campaignId: string,
+  rowId: string,
+  decision: "sent" | "failed" | "resend",
+  by: string,
+): Promise<boolean> {
+  const state = decision === "resend" ? "pending" : decision;
+  const { rowCount } = await db.query(
+    `update crm_send_ledger set state = $3, replied_at = case when $3 = 'pending' then null else now() end,
+       finished_at = case when $3 = 'pending' then null else now() end,
+       detail = 'resolved by ' || $4 || ': ' || $5 || coalesce(' (was: ' || detail || ')', '')
+     where campaign_id = $1 and id = $2::bigint and state = 'unknown'`,
+    [campaignId, rowId, state, by, decision],
+  );
+  return rowCount > 0;
+}
+
 export type LedgerCounts = Record<LedgerState, number> & { total: number };
 
 export async function campaignCounts(db: CrmQueryable, campaignId: string): Promise<LedgerCounts> {
