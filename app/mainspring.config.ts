@@ -3,6 +3,7 @@ import { approvalRoutes } from "./src/crm/approvals/route.js";
 import { campaignRoutes } from "./src/crm/email/campaign-routes.js";
 import { emailRoutes } from "./src/crm/email/routes.js";
 import { searchRoute } from "./src/crm/search/route.js";
+import { viewRoutes } from "./src/crm/views/routes.js";
 import { setupCrm, shouldSeedDemo } from "./src/crm/setup.js";
 
 export default defineConfig({
@@ -16,5 +17,5 @@ export default defineConfig({
   setup: ({ db, worker }) => setupCrm(db, { seedDemo: worker && shouldSeedDemo(db.kind) }),
   // The CRM's own HTTP endpoints, served by the API under /api/v1/app (docs/http-api.md).
   // emailRoutes: one-click unsubscribe (public, under /app) and recording activities.
-  routes: [searchRoute, ...approvalRoutes, ...emailRoutes, ...campaignRoutes],
+  routes: [searchRoute, ...approvalRoutes, ...emailRoutes, ...campaignRoutes, ...viewRoutes],
 });
