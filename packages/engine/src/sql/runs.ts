@@ -226,14 +226,20 @@ export async function insertLogs(db: Queryable, lines: LogLine[]): Promise<void>
 export async function listLogs(
   db: Queryable,
   runId: string,
-): Promise<Array<{ attempt: number; level: string; message: string; data: unknown; created_at: Date }>> {
+): Promise<
+  Array<{ id: string; attempt: number; level: string; message: string; data: unknown; created_at: Date }>
+> {
   const { rows } = await db.query<{
+    id: string;
     attempt: number;
     level: string;
     message: string;
     data: unknown;
     created_at: Date;
-  }>("select attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id", [runId]);
+  }>(
+    "select id::text, attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id",
+    [runId],
+  );
   return rows;
 }
 
