@@ -3,6 +3,7 @@ import { z } from "zod";
 import { crmStore } from "../../db/store.js";
 import { CrmInputError } from "../errors.js";
 import { recordActivity } from "../prospects.js";
+import { processInbound } from "./inbound.js";
 import { suppress, verifyUnsubscribeToken } from "./suppression.js";
 
 /**
@@ -79,4 +80,27 @@ export const recordActivityRoute: AppRoute = {
   },
 };
 
-export const emailRoutes: AppRoute[] = [unsubscribeRoute, unsubscribeInfoRoute, recordActivityRoute];
+/**
+ * `POST /api/v1/app/mail/inbound` with `{ "raw": "<RFC 5322 message>" }`: a bounce report, a
+ * mailto unsubscribe, or a reply, handed over by the mail server that receives the CRM's mail
+ * (secret key only). Answers what it did: `{ kind: bounce | unsubscribe | reply | ignored }`.
+ */
+export const inboundMailRoute: AppRoute = {
+  method: "POST",
+  path: "/mail/inbound",
+  errors: { FORBIDDEN: 403, INVALID_INPUT: 400, UNSUBSCRIBE_LINK_INVALID: 404 },
+  handler: async ({ body, auth }) => {
+    if (auth.kind !== "secret") throw new CrmInputError("FORBIDDEN", "Inbound mail needs a secret key");
+    const parsed = z.object({ raw: z.string().max(10_000_000) }).safeParse(body);
+    if (!parsed.success)
+      throw new CrmInputError("INVALID_INPUT", 'The body must be { "raw": "<the message>" }');
+    return processInbound(await crmStore(), parsed.data.raw);
+  },
+};
+
+export const emailRoutes: AppRoute[] = [
+  unsubscribeRoute,
+  unsubscribeInfoRoute,
+  recordActivityRoute,
+  inboundMailRoute,
+];
