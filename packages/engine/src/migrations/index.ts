@@ -4,6 +4,7 @@ import * as waits from "./002_waits.js";
 import * as schedules from "./003_schedules.js";
 import * as api from "./004_api.js";
 import * as streams from "./005_streams.js";
+import * as dashboard from "./006_dashboard.js";
 
 /** Numbered, forward-only. Append; never edit a migration that has shipped. */
 const MIGRATIONS: Array<{ version: number; name: string; up: string }> = [
@@ -13,6 +14,7 @@ const MIGRATIONS: Array<{ version: number; name: string; up: string }> = [
   { version: 4, name: "api", up: api.up },
   // Versions need not be contiguous: the runner applies every listed version a store lacks.
   { version: 5, name: "streams", up: streams.up },
+  { version: 6, name: "dashboard", up: dashboard.up },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,10 @@
+/**
+ * The dashboard's queue view counts WAITING runs per queue and concurrency key every few
+ * seconds; waiting runs hold no slot, so `ms_queue_keys` does not count them. Without this
+ * index that count reads every run (measured at 100,000 runs: docs/benchmarks.md). It is
+ * partial: a run enters it when it suspends and leaves it when it resumes, so runs that never
+ * wait (the hot path's claim and completion) never touch it.
+ */
+export const up = /* sql */ `
+create index ms_runs_waiting on ms_runs (queue, concurrency_key) where status = 'WAITING';
+`;
