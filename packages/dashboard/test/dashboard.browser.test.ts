@@ -239,7 +239,9 @@ describe("dashboard in headless Chromium (pglite)", () => {
       .toBe(true);
     // the per-key counts
     await row.locator("button.disclosure").click();
-    await expect.poll(() => page.locator("tr.subrow").textContent(), { timeout: POLL_MS }).toContain("No key has runs");
+    await expect
+      .poll(() => page.locator("tr.subrow").textContent(), { timeout: POLL_MS })
+      .toContain("No key has runs");
     await shot("queues");
   });
 

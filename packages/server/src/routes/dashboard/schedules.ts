@@ -21,7 +21,10 @@ export function dashboardScheduleRoutes(ctx: ServerContext) {
   app.post("/api/v1/dashboard/schedules/preview", async (c) => {
     const body = await readJson(c, previewBody, 16_384);
     try {
-      return c.json({ valid: true, ...(await ctx.engine.schedules.preview(body.cron, body.timezone, body.count)) });
+      return c.json({
+        valid: true,
+        ...(await ctx.engine.schedules.preview(body.cron, body.timezone, body.count)),
+      });
     } catch (error) {
       if (error instanceof MainspringError && error.code === "INVALID_SCHEDULE")
         return c.json({ valid: false, error: error.message });
