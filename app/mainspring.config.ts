@@ -3,8 +3,8 @@ import { approvalRoutes } from "./src/crm/approvals/route.js";
 import { campaignRoutes } from "./src/crm/email/campaign-routes.js";
 import { emailRoutes } from "./src/crm/email/routes.js";
 import { searchRoute } from "./src/crm/search/route.js";
-import { viewRoutes } from "./src/crm/views/routes.js";
 import { setupCrm, shouldSeedDemo } from "./src/crm/setup.js";
+import { viewRoutes } from "./src/crm/views/routes.js";
 
 export default defineConfig({
   dirs: ["./src/trigger"],
