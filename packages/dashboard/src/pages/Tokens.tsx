@@ -31,11 +31,7 @@ export function TokensPage() {
   return (
     <>
       <PageHeader title="Wait tokens" />
-      <form
-        className="card filters filter-row"
-        aria-label="Filter tokens"
-        onSubmit={(e) => e.preventDefault()}
-      >
+      <form className="card filter-row" aria-label="Filter tokens" onSubmit={(e) => e.preventDefault()}>
         <label className="field">
           <span>Status</span>
           <select
