@@ -64,6 +64,11 @@ export async function runCommand(opts: GlobalOptions, mode: "start" | "worker" |
   );
   if (server) {
     console.log(`  api:    ${server.url} (Trigger.dev-compatible; set TRIGGER_API_URL to it)`);
+    console.log(
+      serverOptions?.staticDir
+        ? `  web:    ${server.url}/ (the dashboard: log in with a secret key${serverOptions.dashboardPassword ? " or MAINSPRING_DASHBOARD_PASSWORD" : ""})`
+        : "  web:    no dashboard build (npm run build:dashboard)",
+    );
     if (firstKey) {
       console.log(`  key:    ${firstKey}`);
       console.log("          (a development secret key, shown once: use it as TRIGGER_SECRET_KEY)");
