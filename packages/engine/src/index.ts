@@ -1,4 +1,13 @@
 export { Engine, type EngineOptions, startEngine } from "./engine.js";
+export type {
+  AttemptRow,
+  Inspector,
+  MinuteCount,
+  QueueKeyStats,
+  QueueOverview,
+  TimelineEntry,
+  TimelineWaitpoint,
+} from "./inspect.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export type { MaintenanceOptions } from "./maintenance.js";
 export { LATEST_VERSION, migrate } from "./migrations/index.js";
