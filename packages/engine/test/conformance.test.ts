@@ -694,6 +694,21 @@ for (const makeStore of STORES) {
         (await runs.list({ tag, taskIdentifier: "echo", from: new Date(Date.now() - 60_000) })).data,
       ).toHaveLength(5);
       await expect(runs.list({ after: "garbage" })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+      // A batch's runs share one created_at (one statement) to the microsecond: the cursor must
+      // keep that precision, or the pages after the first skip the rest of the batch.
+      const batchTag = `list-batch:${store.name}`;
+      await echo.batchTrigger(
+        Array.from({ length: 7 }, (_, i) => ({ payload: { value: i }, options: { tags: [batchTag] } })),
+      );
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await runs.list({ tag: batchTag, limit: 3, after });
+        seen.push(...page.data.map((r: Run) => r.id));
+        after = page.nextCursor;
+      } while (after);
+      expect(new Set(seen).size).toBe(7);
+      expect(seen).toHaveLength(7);
 
       const replay = await runs.replay(created[0]!);
       const replayed = await finished(replay.id);

@@ -20,9 +20,13 @@ export async function getRunRows(db: Queryable, ids: string[]): Promise<RunRow[]
 const asArray = <T>(value: T | T[] | undefined): T[] | undefined =>
   value === undefined ? undefined : Array.isArray(value) ? value : [value];
 
-/** Cursor over (created_at desc, id desc), opaque to callers. */
-export function encodeCursor(row: { created_at: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString("base64url");
+/**
+ * Cursor over (created_at desc, id desc), opaque to callers. The time is kept to the
+ * microsecond (`cursor_at`, formatted by the database): a JS Date keeps milliseconds, and runs
+ * created by one statement (a batch) share one timestamp, so a truncated cursor skipped them.
+ */
+function encodeCursor(row: { cursor_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString("base64url");
 }
 
 function decodeCursor(cursor: string): [string, string] {
@@ -81,8 +85,9 @@ export async function listRunRows(
   }
   const limit = Math.min(Math.max(Math.floor(Number(filter.limit ?? 25)) || 25, 1), 100);
   params.push(limit + 1);
-  const { rows } = await db.query<RunRow>(
-    `select * from ms_runs ${where.length ? `where ${where.join(" and ")}` : ""}
+  const { rows } = await db.query<RunRow & { cursor_at: string }>(
+    `select *, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+     from ms_runs ${where.length ? `where ${where.join(" and ")}` : ""}
      order by created_at desc, id desc limit $${params.length}`,
     params,
   );
