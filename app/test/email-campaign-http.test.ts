@@ -241,5 +241,36 @@ describe("campaigns over HTTP", () => {
     expect(final.body.counts).toMatchObject({ sent: 5, unknown: 0, pending: 0 });
     // A resend is a person's call: that server had taken the first copy too.
     expect(sink.counts.get(two!.messageId)).toBe(2);
+    const badId = await call("POST", `/${b.id}/campaigns/${c.id}/recipients/x1/resolve`, {
+      decision: "sent",
+    });
+    expect([badId.status, badId.body.code]).toEqual([404, "RECIPIENT_NOT_FOUND"]);
+    const badCursor = await call("GET", `/${b.id}/campaigns/${c.id}/recipients?after=99999999999999999999`);
+    expect([badCursor.status, badCursor.body.code]).toEqual([400, "INVALID_INPUT"]);
+  });
+
+  it("a server that refuses the sender pauses the campaign with its answer and suppresses nobody", async () => {
+    const c = await createCampaign(db, {
+      workspaceId: b.id,
+      name: "Refused sender",
+      subject: "News",
+      body: "Hi",
+      audience: "all_leads",
+      fromAddress: "Nobody <nobody@elsewhere.test>",
+    });
+    sink.rejectSender.add("nobody@elsewhere.test");
+    try {
+      const send = await call("POST", `/${b.id}/campaigns/${c.id}/send`);
+      const run = await finished(send.body.result.runId, 30_000);
+      expect(run.output).toMatchObject({ status: "paused" });
+    } finally {
+      sink.rejectSender.clear();
+    }
+    const view = await call("GET", `/${b.id}/campaigns/${c.id}`);
+    expect(view.body.campaign.status).toBe("paused");
+    expect(view.body.campaign.statusReason).toMatch(/refused the sender: .*553/);
+    expect(view.body.counts).toMatchObject({ pending: 5, sent: 0, failed: 0 });
+    const { rows } = await db.query("select 1 from crm_suppressions where workspace_id = $1", [b.id]);
+    expect(rows).toEqual([]);
   });
 });

@@ -86,6 +86,26 @@ describe("SMTP outcomes", () => {
       kind: "unknown",
     });
     expect(classifySmtpFailure({ dotReleased: false, abandoned: true })).toMatchObject({ kind: "abandoned" });
+    // Only a refused address is a bounce; a refused sender or login is about our side.
+    expect(
+      classifySmtpFailure(failed({ responseCode: 552, command: "RCPT TO", response: "552 mailbox full" })),
+    ).toMatchObject({ kind: "rejected", bounce: false });
+    expect(
+      classifySmtpFailure(failed({ responseCode: 554, command: "RCPT TO", response: "554 5.1.2 bad host" })),
+    ).toMatchObject({ kind: "rejected", bounce: true });
+    expect(
+      classifySmtpFailure(failed({ responseCode: 553, command: "MAIL FROM", code: "EENVELOPE" })),
+    ).toMatchObject({ kind: "blocked" });
+    expect(
+      classifySmtpFailure(failed({ responseCode: 535, command: "AUTH PLAIN", code: "EAUTH" })),
+    ).toMatchObject({
+      kind: "blocked",
+    });
+    expect(
+      classifySmtpFailure(failed({ responseCode: 554, command: "CONN", code: "ECONNECTION" })),
+    ).toMatchObject({
+      kind: "blocked",
+    });
   });
   it("parses SMTP_URL", () => {
     expect(smtpOptions("smtp://u%40x:p%3Aw@mail.example.com:2525")).toEqual({

@@ -16,11 +16,15 @@ export interface SmtpSink {
   counts: Map<string, number>;
   /** Refuse these recipients at RCPT TO with 550 (a hard bounce). */
   reject: Set<string>;
+  /** Refuse these senders at MAIL FROM with 553 (a relay that will not send for that address). */
+  rejectSender: Set<string>;
   /**
    * For these recipients, take the message in full (it counts as received) and then drop the
    * connection without replying: the client cannot tell whether it was accepted.
    */
   dropAfterData: Set<string>;
+  /** Drops every open connection at once, as a server's idle timeout or restart would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,7 @@ export async function startSmtpSink(opts: { keepRaw?: boolean } = {}): Promise<S
   const received: Received[] = [];
   const counts = new Map<string, number>();
   const reject = new Set<string>();
+  const rejectSender = new Set<string>();
   const dropAfterData = new Set<string>();
   const server = new SMTPServer({
     authOptional: true,
@@ -41,6 +46,12 @@ export async function startSmtpSink(opts: { keepRaw?: boolean } = {}): Promise<S
     disableReverseLookup: true,
     size: 10 * 1024 * 1024,
     maxClients: 1000,
+    onMailFrom(address, _session, callback) {
+      if (rejectSender.has(address.address.toLowerCase())) {
+        return callback(Object.assign(new Error("5.7.1 Sender address rejected"), { responseCode: 553 }));
+      }
+      callback();
+    },
     onRcptTo(address, _session, callback) {
       if (reject.has(address.address.toLowerCase())) {
         const error = Object.assign(new Error("5.1.1 No such user"), { responseCode: 550 });
@@ -84,7 +95,12 @@ export async function startSmtpSink(opts: { keepRaw?: boolean } = {}): Promise<S
     received,
     counts,
     reject,
+    rejectSender,
     dropAfterData,
+    dropConnections: () => {
+      const conns = (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections;
+      for (const c of conns) c._socket.destroy();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

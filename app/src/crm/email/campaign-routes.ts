@@ -136,7 +136,10 @@ export const campaignRoutes: AppRoute[] = [
       const q = parse(
         z.object({
           state: z.enum(LEDGER_STATES).optional(),
-          after: z.string().regex(/^\d+$/).optional(),
+          after: z
+            .string()
+            .regex(/^\d{1,18}$/, "a recipient id")
+            .optional(),
           limit: z.coerce.number().int().min(1).max(1000).optional(),
         }),
         req.query,
@@ -166,22 +169,40 @@ export const campaignRoutes: AppRoute[] = [
     handler: async (req) => {
       const workspaceId = await authorized(req, "write");
       const { decision, by } = parse(resolveBody, req.body);
+      const recipientId = req.params.recipientId!;
       const db = await crmStore();
       const campaign = await getCampaign(db, workspaceId, req.params.campaignId!);
-      const who = by ?? (req.auth.kind === "secret" ? "api" : "token");
-      if (!(await resolveUnknown(db, campaign.id, req.params.recipientId!, decision, who))) {
-        throw new CrmInputError(
+      const notFound = () =>
+        new CrmInputError(
           "RECIPIENT_NOT_FOUND",
-          `Recipient ${req.params.recipientId} of campaign "${campaign.id}" has no unknown outcome to resolve`,
+          `Recipient ${recipientId} of campaign "${campaign.id}" has no unknown outcome to resolve`,
         );
-      }
-      // A finished campaign sends nothing more: a resend pauses it, and resume sends the row.
-      if (decision === "resend" && campaign.status === "sent") {
-        await setCampaignStatus(db, campaign, "paused", {
-          from: ["sent"],
-          reason: "recipients requeued by a person: resume to send them",
-        });
-      }
+      if (!/^\d{1,18}$/.test(recipientId)) throw notFound();
+      const who = by ?? (req.auth.kind === "secret" ? "api" : "token");
+      await db.transaction(async (tx) => {
+        // The campaign's row lock: a sender finishing meanwhile cannot slip between the check
+        // and the requeue (its final `sent` waits for this commit, then sees the pause).
+        const { rows } = await tx.query<{ status: string }>(
+          "select status from crm_campaigns where workspace_id = $1 and id = $2 for update",
+          [workspaceId, campaign.id],
+        );
+        const status = rows[0]?.status;
+        // A requeued row goes out with the campaign's next run: only a finished (then paused)
+        // or paused campaign has one to come; a running sender may already be past the row.
+        if (decision === "resend" && status !== "sent" && status !== "paused") {
+          throw new CrmInputError(
+            "CAMPAIGN_STATE",
+            `Campaign "${campaign.id}" is ${status}: resend a recipient once it is sent or paused`,
+          );
+        }
+        if (!(await resolveUnknown(tx, campaign.id, recipientId, decision, who))) throw notFound();
+        if (decision === "resend" && status === "sent") {
+          await setCampaignStatus(tx, campaign, "paused", {
+            from: ["sent"],
+            reason: "recipients requeued by a person: resume to send them",
+          });
+        }
+      });
       return view(workspaceId, campaign.id);
     },
   },

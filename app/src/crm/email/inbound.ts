@@ -33,7 +33,8 @@ interface SentRow {
 async function sentRow(db: CrmDb, messageIds: string[]): Promise<SentRow | undefined> {
   if (messageIds.length === 0) return undefined;
   const { rows } = await db.query<SentRow>(
-    "select workspace_id, prospect_id, email, message_id from crm_send_ledger where message_id = any($1::text[]) limit 1",
+    `select workspace_id, prospect_id, email, message_id from crm_send_ledger
+     where message_id = any($1::text[]) and state in ('sent', 'unknown') limit 1`,
     [messageIds],
   );
   return rows[0];
@@ -97,7 +98,8 @@ export async function processInbound(db: CrmDb, raw: string): Promise<InboundRes
       [originalId, ...referencedIds(mail)].filter((v): v is string => !!v),
     );
     if (!row) return { kind: "ignored", reason: "a bounce report for a message we did not send" };
-    const failed = status ? failedRecipients(status) : [];
+    // Only the address that message went to: a report naming others (a forged one) suppresses nobody else.
+    const failed = (status ? failedRecipients(status) : []).filter((email) => email === row.email);
     if (failed.length === 0)
       return { kind: "ignored", reason: "a delivery report without a permanent failure" };
     for (const email of failed) {
@@ -111,17 +113,24 @@ export async function processInbound(db: CrmDb, raw: string): Promise<InboundRes
     return { kind: "bounce", workspaceId: row.workspace_id, suppressed: failed };
   }
   // The List-Unsubscribe mailto: subject "unsubscribe <signed token>".
-  const token = /^\s*unsubscribe\s+(\S+)\s*$/i.exec(mail.subject ?? "")?.[1];
+  const token = /^\s*unsubscribe\s+(\S+\.\S+)\s*$/i.exec(mail.subject ?? "")?.[1];
   if (token) {
-    const { workspaceId, email } = await verifyUnsubscribeToken(db, token);
-    await suppress(db, { workspaceId, email, reason: "unsubscribe", source: "mailto" });
-    return { kind: "unsubscribe", workspaceId, email };
+    const signed = await verifyUnsubscribeToken(db, token).catch(() => undefined);
+    if (signed) {
+      await suppress(db, { ...signed, reason: "unsubscribe", source: "mailto" });
+      return { kind: "unsubscribe", ...signed };
+    }
+    // Not one of our tokens ("unsubscribe please", a forgery): read it as any other message.
   }
   // A reply to something we sent; automatic replies (out of office) do not count (RFC 3834).
   const auto = String(mail.headers.get("auto-submitted") ?? "no").toLowerCase();
   const row = await sentRow(db, referencedIds(mail));
   if (!row) return { kind: "ignored", reason: "not a reply to a message we sent" };
   if (auto !== "no") return { kind: "ignored", reason: `an automatic reply (Auto-Submitted: ${auto})` };
+  // From the address we wrote to: anyone can quote a Message-ID, only the lead's mailbox answers.
+  const from = mail.from?.value[0]?.address?.toLowerCase();
+  if (from !== row.email)
+    return { kind: "ignored", reason: "a reply from another address than the recipient's" };
   if (row.prospect_id) {
     await recordActivity(db, {
       workspaceId: row.workspace_id,

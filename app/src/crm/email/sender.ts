@@ -99,6 +99,7 @@ export async function deliverClaimed(
         source: row.messageId,
       });
   } else if (outcome.kind === "unknown") await finish(db, row.id, attemptId, "unknown", outcome.response);
+  else if (outcome.kind === "blocked") await finish(db, row.id, attemptId, "pending", outcome.response);
   else {
     const { rows } = await db.query<{ tries: number }>(
       "select tries from crm_send_ledger where id = $1::bigint",
@@ -140,7 +141,8 @@ export async function sendCampaign(
   const pacer = new Pacer(opts.ratePerSecond);
   const startedAt = performance.now();
   let sentHere = 0;
-  let stop: "paused" | "canceled" | "aborted" | null = null;
+  let stop: "paused" | "canceled" | "aborted" | "blocked" | null = null;
+  let blockedBy = "";
   let lastCheck = performance.now();
   let lastProgress = 0;
   let retried = 0;
@@ -190,6 +192,10 @@ export async function sendCampaign(
             const outcome = await deliverClaimed(db, transport, config, attemptId, { row, ...mail });
             if (outcome.kind === "sent") sentHere++;
             if (outcome.kind === "retry") retried++;
+            if (outcome.kind === "blocked" && !stop) {
+              stop = "blocked";
+              blockedBy = outcome.response;
+            }
             await progress("sending");
           }
         };
@@ -203,7 +209,15 @@ export async function sendCampaign(
     transport.close();
   }
   if (stop === "aborted") throw signal.reason ?? new Error("send-campaign aborted");
-  let final: "sent" | "paused" | "canceled" = stop ?? "sent";
+  if (stop === "blocked") {
+    // Every message would be refused the same way: pause with the server's answer (the rows
+    // not sent stay pending), for a person to fix the from address or SMTP_URL and resume.
+    await setCampaignStatus(db, campaign, "paused", {
+      from: ["sending"],
+      reason: `the SMTP server refused the sender: ${blockedBy.slice(0, 300)}. Fix the from address or SMTP_URL, then resume`,
+    });
+  }
+  let final: "sent" | "paused" | "canceled" = stop === "blocked" ? "paused" : (stop ?? "sent");
   if (final === "sent") {
     const done = await setCampaignStatus(db, campaign, "sent", { from: ["sending"] });
     if (!done)

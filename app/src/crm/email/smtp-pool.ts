@@ -72,6 +72,11 @@ export class SmtpPool {
     private readonly timeouts = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 },
   ) {}
 
+  /**
+   * A connection ready for MAIL FROM: connected, greeted, logged in. Fails (and closes it) on
+   * an error, on the server closing first (nodemailer then emits only 'end'), or after the
+   * connection and greeting timeouts together.
+   */
   private async open(): Promise<Pooled> {
     // nodemailer leaves Nagle on: each command then waits for the server's delayed ACK
     // (40 ms on Linux), capping one connection at ~20 messages/s.
@@ -89,27 +94,48 @@ export class SmtpPool {
     };
     connection.on("end", dead);
     connection.on("error", dead);
-    await new Promise<void>((resolve, reject) => {
-      connection.once("error", reject);
-      connection.connect(() => {
-        connection.off("error", reject);
-        resolve();
-      });
+    let fail: (error: unknown) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
     });
-    if (this.server.auth) {
+    const onError = (error: unknown) => fail(error);
+    const onEnd = () =>
+      fail(Object.assign(new Error("the server closed the connection"), { code: "ECONNECTION" }));
+    const deadline = setTimeout(
+      () => fail(Object.assign(new Error("timed out opening the connection"), { code: "ETIMEDOUT" })),
+      this.timeouts.connectionTimeout + this.timeouts.greetingTimeout,
+    );
+    connection.once("error", onError);
+    connection.once("end", onEnd);
+    try {
+      await Promise.race([failed, new Promise<void>((resolve) => connection.connect(() => resolve()))]);
       const auth = this.server.auth;
-      await new Promise<void>((resolve, reject) => {
-        connection.login(auth, (error) => (error ? reject(error) : resolve()));
-      });
+      if (auth) {
+        await Promise.race([
+          failed,
+          new Promise<void>((resolve, reject) =>
+            connection.login(auth, (error) => (error ? reject(error) : resolve())),
+          ),
+        ]);
+      }
+      return pooled;
+    } catch (error) {
+      pooled.alive = false;
+      connection.close();
+      throw error;
+    } finally {
+      clearTimeout(deadline);
+      connection.off("error", onError);
+      connection.off("end", onEnd);
     }
-    return pooled;
   }
 
-  private async acquire(): Promise<Pooled> {
+  /** An idle connection (`reused`), or a new one. */
+  private async acquire(): Promise<{ pooled: Pooled; reused: boolean }> {
     for (;;) {
       const next = this.idle.pop();
-      if (!next) return this.open();
-      if (next.alive) return next;
+      if (!next) return { pooled: await this.open(), reused: false };
+      if (next.alive) return { pooled: next, reused: true };
     }
   }
 
@@ -123,15 +149,31 @@ export class SmtpPool {
     raw: Buffer,
     beforeFinalDot: BeforeFinalDot,
   ): Promise<SmtpReply> {
-    let pooled: Pooled;
+    let acquired: { pooled: Pooled; reused: boolean };
     try {
-      pooled = await this.acquire();
+      acquired = await this.acquire();
     } catch (error) {
-      return { dotReleased: false, abandoned: false, error: { code: "ECONNECTION", ...(error as object) } };
+      return { dotReleased: false, abandoned: false, error: { code: "ECONNECTION", ...errorFields(error) } };
     }
+    const reply = await this.sendOn(acquired.pooled, envelope, raw, beforeFinalDot);
+    // A kept-open connection the server had closed meanwhile fails at its first command with
+    // no reply; before the held dot nothing can have been delivered, so once more on a new one.
+    if (acquired.reused && reply.error && reply.error.responseCode === undefined && !reply.held) {
+      return this.send(envelope, raw, beforeFinalDot);
+    }
+    return reply;
+  }
+
+  private sendOn(
+    pooled: Pooled,
+    envelope: { from: string; to: string },
+    raw: Buffer,
+    beforeFinalDot: BeforeFinalDot,
+  ): Promise<SmtpReply & { held: boolean }> {
     const { connection } = pooled;
-    return new Promise<SmtpReply>((resolve) => {
+    return new Promise((resolve) => {
       let dotReleased = false;
+      let held = false;
       let settled = false;
       const settle = (reply: Omit<SmtpReply, "dotReleased">) => {
         if (settled) return;
@@ -142,9 +184,9 @@ export class SmtpPool {
           pooled.alive = false;
           connection.close();
         } else this.idle.push(pooled);
-        resolve({ dotReleased, ...reply });
+        resolve({ dotReleased, held, ...reply });
       };
-      const onError = (error: SmtpReply["error"]) => settle({ abandoned: false, error });
+      const onError = (error: unknown) => settle({ abandoned: false, error: errorFields(error) });
       const onEnd = () =>
         settle({ abandoned: false, error: { code: "ECONNECTION", message: "connection closed" } });
       connection.once("error", onError);
@@ -153,6 +195,7 @@ export class SmtpPool {
         // Refused before DATA: nodemailer drains the message into a sink after reporting the
         // error (already settled here); there is no dot to hold.
         if (settled) return;
+        held = true;
         beforeFinalDot(() => {
           dotReleased = true;
           message.push(null);
@@ -167,8 +210,18 @@ export class SmtpPool {
         );
       });
       connection.send({ from: envelope.from, to: [envelope.to] }, message, (error, info) => {
-        if (error) settle({ abandoned: false, error });
-        else settle({ abandoned: false, response: String(info.response) });
+        if (error) settle({ abandoned: false, error: errorFields(error) });
+        else if (!dotReleased) {
+          // A 2xx before the message ended: the server is out of step with the data (it would
+          // read the rest of this message, then the next one, as one). Never reused, never sent.
+          settle({
+            abandoned: false,
+            error: {
+              code: "EPROTOCOL",
+              message: `the server answered before the end of the message: ${info.response}`,
+            },
+          });
+        } else settle({ abandoned: false, response: String(info.response) });
       });
     });
   }
@@ -180,4 +233,16 @@ export class SmtpPool {
       p.connection.quit();
     }
   }
+}
+
+/** The fields of a nodemailer error (an Error's `message` is not enumerable: copied by name). */
+function errorFields(error: unknown): NonNullable<SmtpReply["error"]> {
+  const e = (error ?? {}) as NonNullable<SmtpReply["error"]>;
+  return {
+    ...(typeof e.responseCode === "number" ? { responseCode: e.responseCode } : {}),
+    ...(e.response ? { response: String(e.response) } : {}),
+    ...(e.command ? { command: String(e.command) } : {}),
+    ...(e.code ? { code: String(e.code) } : {}),
+    message: e.message ? String(e.message) : String(error),
+  };
 }

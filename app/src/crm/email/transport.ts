@@ -23,7 +23,12 @@ export type DeliveryOutcome =
   /** The connection died after the final dot, before the server's reply: delivered or not, unknown. */
   | { kind: "unknown"; response: string }
   /** The sender no longer owned the row at the final dot: closed without it, nothing delivered. */
-  | { kind: "abandoned"; response: string };
+  | { kind: "abandoned"; response: string }
+  /**
+   * The server refuses the sender or the connection itself (5xx to the greeting, AUTH or MAIL
+   * FROM): not delivered, and no other message will be until the configuration changes.
+   */
+  | { kind: "blocked"; response: string };
 
 export interface Transport {
   readonly kind: "local" | "smtp";
@@ -57,6 +62,10 @@ function mailOptions(m: OutgoingMessage) {
  * Classifies an SMTP exchange that did not end in a 250. A reply code is the server's
  * decision (not delivered). No reply: before the final dot the server discards the partial
  * message, so it is not delivered; after the dot we cannot tell.
+ *
+ * Only a refused recipient is a bounce that suppresses the address: 550/551/553 to RCPT TO,
+ * or an enhanced status 5.1.x ("bad destination"). A 5xx to the greeting, AUTH or MAIL FROM
+ * is about our side (the from address, the credentials), the same for every recipient.
  */
 export function classifySmtpFailure(reply: SmtpReply): DeliveryOutcome {
   const e = reply.error ?? {};
@@ -64,8 +73,12 @@ export function classifySmtpFailure(reply: SmtpReply): DeliveryOutcome {
   if (reply.abandoned) return { kind: "abandoned", response: "no longer this sender's to send" };
   if (typeof e.responseCode === "number") {
     if (e.responseCode >= 500) {
-      // 550/551/553 to RCPT: the address does not exist (a hard bounce).
-      return { kind: "rejected", response, bounce: e.command === "RCPT TO" || e.code === "EENVELOPE" };
+      if (e.command === "RCPT TO") {
+        const badAddress = [550, 551, 553].includes(e.responseCode) || /\b5\.1\.\d+\b/.test(response);
+        return { kind: "rejected", response, bounce: badAddress };
+      }
+      if (!reply.dotReleased && e.command !== "DATA") return { kind: "blocked", response };
+      return { kind: "rejected", response, bounce: false };
     }
     if (e.responseCode >= 400) return { kind: "retry", response };
   }

@@ -118,8 +118,11 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         // node-postgres writes a query to the socket synchronously when the connection is idle
         // (it is: `fn` awaited its last statement), so the hook runs after the write.
         const commit = client.query("COMMIT");
-        options?.afterCommitSent?.(result);
-        await commit;
+        try {
+          options?.afterCommitSent?.(result);
+        } finally {
+          await commit; // settles the COMMIT before a throwing hook's error goes on
+        }
         return result;
       } catch (error) {
         await client.query("ROLLBACK").catch(() => {});
