@@ -23,7 +23,9 @@ export function serverOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit
     host: env.HOST || undefined,
     publicUrl: env.MAINSPRING_API_URL || undefined,
     jwtSecret: env.MAINSPRING_JWT_SECRET || undefined,
-    dashboardPassword: env.MAINSPRING_DASHBOARD_PASSWORD || undefined,
+    dashboardPassword: env.MAINSPRING_DASHBOARD_PASSWORD?.trim()
+      ? env.MAINSPRING_DASHBOARD_PASSWORD
+      : undefined,
     corsOrigins: env.MAINSPRING_CORS_ORIGINS
       ? env.MAINSPRING_CORS_ORIGINS.split(",").map((o) => o.trim())
       : undefined,

@@ -259,13 +259,14 @@ export class Engine implements TaskRuntime {
     }
   }
 
-  async cancelRun(runId: string): Promise<{ id: string }> {
+  /** Cancels a run; `canceled` is false when it had already finished (nothing changed). */
+  async cancelRun(runId: string): Promise<{ id: string; canceled: boolean }> {
     const was = await cancelRunRow(this.db, runId);
     if (was === "EXECUTING") this.worker?.wake();
     if (was === undefined)
       await this.retrieveRun(runId); // RUN_NOT_FOUND if it does not exist
     else await this.waits.childrenFinished([runId]); // a parent waiting on it resumes with the cancel
-    return { id: runId };
+    return { id: runId, canceled: was !== undefined };
   }
 
   createToken(options: CreateTokenOptions = {}): Promise<WaitToken> {

@@ -104,6 +104,14 @@ export function createApp(ctx: ServerContext, watcher = new RunWatcher(ctx.engin
   if (ctx.staticDir) {
     const isApi = (path: string) =>
       path.startsWith("/api/") || path.startsWith("/app/") || path === "/metrics";
+    // Never framed by another site (its one-click actions would be open to clickjacking).
+    app.use("/*", async (c, next) => {
+      await next();
+      if (!isApi(c.req.path)) {
+        c.header("X-Frame-Options", "DENY");
+        c.header("Content-Security-Policy", "frame-ancestors 'none'");
+      }
+    });
     app.use("/*", async (c, next) =>
       isApi(c.req.path) ? next() : serveStatic({ root: ctx.staticDir })(c, next),
     );

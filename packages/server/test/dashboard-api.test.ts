@@ -110,6 +110,15 @@ for (const makeStore of STORES) {
       expect(await changed.verify(session)).toBeUndefined();
       const same = await DashboardSessions.open(h.engine.db, undefined, PASSWORD);
       expect(await same.verify(session)).toMatchObject({ sub: "password" });
+      // ...and so is a public token that session minted, while one of a live password works
+      const minted = await call("/api/v1/auth/public-tokens", { body: { scopes: ["read:runs"] } });
+      expect(minted.status).toBe(200);
+      const claims = await h.server.context.tokens.verify(minted.body.token);
+      expect(claims).toMatchObject({ sub: same.passwordPrincipal() });
+      expect(changed.isLivePasswordPrincipal(same.passwordPrincipal())).toBe(false);
+      expect(same.isLivePasswordPrincipal(same.passwordPrincipal())).toBe(true);
+      // a blank password is no password
+      expect((await DashboardSessions.open(h.engine.db, undefined, "   ")).passwordEnabled).toBe(false);
     });
 
     it("lists tasks with the JSON schema of schemaTask payloads, and validates payloads", async () => {
@@ -281,9 +290,36 @@ for (const makeStore of STORES) {
       expect(replayed.body.replayed).toHaveLength(3);
       const all = await h.engine.listRuns({ tag: "dash:bulk" });
       expect(all.data).toHaveLength(6);
-      await call("/api/v1/dashboard/runs/bulk", {
-        body: { action: "cancel", runIds: replayed.body.replayed.map((r: { id: string }) => r.id) },
+      const replayIds = replayed.body.replayed.map((r: { id: string }) => r.id);
+      await call("/api/v1/dashboard/runs/bulk", { body: { action: "cancel", runIds: replayIds } });
+      // Again: nothing changes, and the answer says so instead of counting them canceled.
+      const again = await call("/api/v1/dashboard/runs/bulk", {
+        body: { action: "cancel", runIds: replayIds },
       });
+      expect(again.body).toMatchObject({ matched: 3, succeeded: 0, failed: [] });
+      expect(again.body.skipped).toHaveLength(3);
+
+      // A filter matching more than one request takes continues where it stopped, its end time
+      // frozen: the replays made by the first requests are not replayed in turn.
+      const filter = { tag: "dash:bulk", taskIdentifier: "dash-blocked" };
+      const replays: string[] = [];
+      let next: Record<string, unknown> | undefined = filter;
+      let requests = 0;
+      while (next) {
+        const page = await call("/api/v1/dashboard/runs/bulk", {
+          body: { action: "replay", filter: next, limit: 4 },
+        });
+        expect(page.status).toBe(200);
+        replays.push(...page.body.replayed.map((r: { from: string }) => r.from));
+        next = page.body.continue;
+        requests++;
+      }
+      expect(requests).toBe(2);
+      expect(new Set(replays).size).toBe(6); // the 6 runs there were, each once
+      expect(replays.some((id) => replayIds.includes(id))).toBe(true);
+      const everything = await h.engine.listRuns({ tag: "dash:bulk", limit: 100 });
+      expect(everything.data).toHaveLength(12);
+      await call("/api/v1/dashboard/runs/bulk", { body: { action: "cancel", filter: { tag: "dash:bulk" } } });
       held.open();
     });
 

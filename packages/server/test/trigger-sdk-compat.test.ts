@@ -89,6 +89,13 @@ for (const makeStore of STORES) {
       expect(all).toHaveLength(5);
       const failed = await runs.list({ status: ["FAILED"], taskIdentifier: "compat-fail" });
       expect(failed.data.every((r) => r.status === "FAILED")).toBe(true);
+      // A task's own queue, as the official client names it ({ type: "task" } → "task/<id>").
+      const byQueue = await runs.list({
+        queue: { type: "task", name: "compat-echo" },
+        tag: "list-me",
+      } as never);
+      expect(byQueue.data.length).toBeGreaterThan(0);
+      expect(byQueue.data.every((r) => r.taskIdentifier === "compat-echo")).toBe(true);
     });
 
     it("cancels, replays and reschedules", async () => {

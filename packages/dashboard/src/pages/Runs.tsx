@@ -28,11 +28,15 @@ const splitList = (v: string | null) =>
     .filter(Boolean);
 
 interface BulkResult {
-  action: string;
+  action: "cancel" | "replay";
   matched: number;
   succeeded: number;
+  /** Runs a cancel left alone: they had already finished. */
+  skipped: string[];
   failed: Array<{ id: string; error: string }>;
   more: boolean;
+  /** The filter to send for the next runs (end time frozen, cursor) when more matched. */
+  continue?: Record<string, unknown>;
 }
 
 /** Every run, newest first: filters in the URL, cursor pages, live refresh, bulk cancel and replay. */
@@ -93,26 +97,30 @@ export function RunsPage() {
   const tasks = useApi<{ data: TaskInfo[] }>("/api/v1/dashboard/tasks");
   const queues = useApi<{ data: QueueInfo[] }>("/api/v1/dashboard/queues");
 
-  const bulk = useAction(async (action: "cancel" | "replay", ids?: string[]) => {
-    const body = ids
-      ? { action, runIds: ids }
-      : {
-          action,
-          filter: {
-            status: statuses.length ? statuses : undefined,
-            taskIdentifier: task || undefined,
-            tag: tags.length ? tags : undefined,
-            queue: queue || undefined,
-            from,
-            rootOnly: rootOnly || undefined,
-          },
-        };
-    const result = await api<BulkResult>("/api/v1/dashboard/runs/bulk", { body });
-    setBulkResult(result);
-    setSelected(new Set());
-    setConfirming(undefined);
-    runs.reload();
-  });
+  const bulk = useAction(
+    async (action: "cancel" | "replay", ids?: string[], next?: Record<string, unknown>) => {
+      const body = ids
+        ? { action, runIds: ids }
+        : next
+          ? { action, filter: next }
+          : {
+              action,
+              filter: {
+                status: statuses.length ? statuses : undefined,
+                taskIdentifier: task || undefined,
+                tag: tags.length ? tags : undefined,
+                queue: queue || undefined,
+                from,
+                rootOnly: rootOnly || undefined,
+              },
+            };
+      const result = await api<BulkResult>("/api/v1/dashboard/runs/bulk", { body });
+      setBulkResult(result);
+      setSelected(new Set());
+      setConfirming(undefined);
+      runs.reload();
+    },
+  );
 
   const toggleStatus = (s: RunStatus) =>
     update({
@@ -263,9 +271,20 @@ export function RunsPage() {
           <span className="muted" role="status">
             {bulkResult.action === "cancel" ? "Canceled" : "Replayed"} {bulkResult.succeeded} of{" "}
             {bulkResult.matched}
+            {bulkResult.skipped?.length ? `, ${bulkResult.skipped.length} had already finished` : ""}
             {bulkResult.failed.length ? `, ${bulkResult.failed.length} failed` : ""}
-            {bulkResult.more ? "; more matched: run it again" : ""}
+            {bulkResult.more ? "; more matched" : ""}
           </span>
+        ) : null}
+        {bulkResult?.more && bulkResult.continue ? (
+          <button
+            type="button"
+            className="button ghost"
+            disabled={bulk.busy}
+            onClick={() => bulk.run(bulkResult.action, undefined, bulkResult.continue)}
+          >
+            {bulkResult.action === "cancel" ? "Cancel" : "Replay"} the next ones
+          </button>
         ) : null}
         <ErrorNote error={bulk.error} />
       </section>

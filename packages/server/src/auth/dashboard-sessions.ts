@@ -30,7 +30,21 @@ export class DashboardSessions {
   ) {}
 
   static async open(db: Queryable, jwtSecret?: string, password?: string): Promise<DashboardSessions> {
-    return new DashboardSessions(await signingSecret(db, jwtSecret), password || undefined);
+    // blank counts as unset: a password of spaces would be one anybody can guess
+    return new DashboardSessions(await signingSecret(db, jwtSecret), password?.trim() ? password : undefined);
+  }
+
+  /**
+   * Who a password session acts as: `dashboard:<fingerprint of the password>`. Tokens it mints
+   * carry that subject, so they die with the password too (`isLivePrincipal`).
+   */
+  passwordPrincipal(): string {
+    return `dashboard:${this.fingerprint()}`;
+  }
+
+  /** For a `dashboard:` subject: whether it names the password still configured. */
+  isLivePasswordPrincipal(sub: string): boolean {
+    return this.passwordEnabled && sub === this.passwordPrincipal();
   }
 
   get passwordEnabled(): boolean {

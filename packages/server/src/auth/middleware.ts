@@ -30,7 +30,16 @@ export function authenticate(ctx: ServerContext): MiddlewareHandler<AppEnv> {
         "Send a secret key or public access token as `Authorization: Bearer <token>`",
       );
     }
-    c.set("principal", await resolvePrincipal(ctx, token));
+    const principal = await resolvePrincipal(ctx, token);
+    // a dashboard session is a secret key's equal: kept out of URLs like a key
+    if (principal.kind === "secret" && !header?.startsWith("Bearer ")) {
+      throw new HttpError(
+        400,
+        "KEY_IN_URL",
+        "Never put a session in a URL; send it as `Authorization: Bearer`",
+      );
+    }
+    c.set("principal", principal);
     await next();
   };
 }
@@ -49,7 +58,7 @@ async function resolvePrincipal(ctx: ServerContext, token: string): Promise<Prin
     if (session && (session.sub === "password" || (await ctx.keys.isLive(session.sub)))) {
       return {
         kind: "secret",
-        keyId: session.sub === "password" ? "dashboard" : session.sub,
+        keyId: session.sub === "password" ? ctx.sessions.passwordPrincipal() : session.sub,
         environment: "dev",
       };
     }
@@ -58,6 +67,10 @@ async function resolvePrincipal(ctx: ServerContext, token: string): Promise<Prin
   // a token dies with the key that minted it (tokens the server's own code signs name no key)
   if (claims.sub.startsWith("key_") && !(await ctx.keys.isLive(claims.sub))) {
     throw new HttpError(401, "TOKEN_REVOKED", "The key that issued this token was revoked");
+  }
+  // minted by a password session: dies when the dashboard password changes or is removed
+  if (claims.sub.startsWith("dashboard:") && !ctx.sessions.isLivePasswordPrincipal(claims.sub)) {
+    throw new HttpError(401, "TOKEN_REVOKED", "The dashboard password that issued this token changed");
   }
   return {
     kind: "public",

@@ -42,7 +42,9 @@ function listFilter(query: Record<string, string>): ListRunsFilter {
     status: statuses as RunStatus[] | undefined,
     taskIdentifier: list(query["filter[taskIdentifier]"]),
     tag: list(query["filter[tag]"]),
-    queue: list(query["filter[queue]"])?.map((q) => q.replace(/^task\//, "")),
+    // A task's own queue is stored (and listed) as `task/<id>`, which is also what the official
+    // client sends for `{ type: "task", name }`: matched as given.
+    queue: list(query["filter[queue]"]),
     batch: query["filter[batch]"] || undefined,
     parentId: query["filter[parentId]"] || undefined,
     rootOnly: query["filter[rootOnly]"] === "true" || undefined,
@@ -102,7 +104,8 @@ export function runRoutes(ctx: ServerContext) {
 
   app.post("/api/v2/runs/:runId/cancel", async (c) => {
     writableRun(c);
-    return c.json(await engine.cancelRun(c.req.param("runId")));
+    const { id } = await engine.cancelRun(c.req.param("runId"));
+    return c.json({ id });
   });
 
   app.post("/api/v1/runs/:runId/replay", async (c) => {

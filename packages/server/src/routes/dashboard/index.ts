@@ -24,7 +24,7 @@ export function dashboardRoutes(ctx: ServerContext) {
   // who is logged in (the login page's check that a stored session still works)
   app.get("/api/v1/dashboard/session", (c) => {
     const p = c.get("principal");
-    return c.json({ via: p.kind === "secret" && p.keyId === "dashboard" ? "password" : "key" });
+    return c.json({ via: p.kind === "secret" && p.keyId.startsWith("dashboard:") ? "password" : "key" });
   });
   app.route("/", dashboardRunRoutes(ctx));
   app.route("/", dashboardTaskRoutes(ctx));

@@ -10,7 +10,7 @@ const loginBody = z.union([
   z.object({ key: z.string().min(1).max(256) }),
 ]);
 
-/** Failed logins per client address per minute before further attempts get 429. */
+/** Login attempts per client address (an IPv6 /64) per minute, successes given back, before 429. */
 const MAX_FAILURES_PER_MINUTE = 10;
 
 /**
@@ -33,20 +33,26 @@ export function dashboardLoginRoutes(ctx: ServerContext) {
   // what the login page offers
   app.get("/api/v1/dashboard/login", (c) => c.json({ password: ctx.sessions.passwordEnabled, key: true }));
 
+  /** The client's bucket: its address, or its /64 for IPv6 (one host usually holds a whole /64). */
+  const bucket = (ip: string) => (ip.includes(":") ? ip.split(":").slice(0, 4).join(":") : ip);
+
   app.post("/api/v1/dashboard/login", async (c) => {
-    const from = address(c);
+    const from = bucket(address(c));
     const minute = Math.floor(Date.now() / 60_000);
+    // Each attempt is counted before anything is awaited (so a burst of parallel guesses is
+    // counted too) and given back on success.
     const seen = failures.get(from);
-    if (seen && seen.minute === minute && seen.count >= MAX_FAILURES_PER_MINUTE) {
+    const count = seen && seen.minute === minute ? seen.count : 0;
+    if (count >= MAX_FAILURES_PER_MINUTE) {
       c.header("Retry-After", String(60 - Math.floor((Date.now() % 60_000) / 1000)));
       throw new HttpError(429, "RATE_LIMITED", "Too many failed logins from this address; wait a minute");
     }
-    const fail = (message: string) => {
-      const f = failures.get(from);
-      failures.set(from, f && f.minute === minute ? { minute, count: f.count + 1 } : { minute, count: 1 });
-      if (failures.size > 10_000) failures.clear();
-      return new HttpError(401, "INVALID_CREDENTIALS", message);
-    };
+    failures.set(from, { minute, count: count + 1 });
+    if (failures.size > 10_000) {
+      // past minutes only: never everyone's current count
+      for (const [k, v] of failures) if (v.minute !== minute) failures.delete(k);
+    }
+    const fail = (message: string) => new HttpError(401, "INVALID_CREDENTIALS", message);
     const body = await readJson(c, loginBody, 16_384);
     let sub: string;
     if ("password" in body) {
@@ -64,7 +70,8 @@ export function dashboardLoginRoutes(ctx: ServerContext) {
       if (!key) throw fail("This secret key is unknown or revoked");
       sub = key.id;
     }
-    failures.delete(from);
+    const mine = failures.get(from);
+    if (mine && mine.minute === minute) failures.set(from, { minute, count: Math.max(0, mine.count - 1) });
     const session = await ctx.sessions.sign(sub);
     return c.json({
       token: session.token,

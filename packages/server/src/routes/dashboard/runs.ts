@@ -1,4 +1,4 @@
-import { type ListRunsFilter, RUN_STATUSES } from "@mainspring/sdk";
+import { RUN_STATUSES } from "@mainspring/sdk";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv, ServerContext } from "../../context.js";
@@ -22,6 +22,8 @@ const bulkFilter = z.strictObject({
   to: date.optional(),
   rootOnly: z.boolean().optional(),
   batch: z.string().optional(),
+  /** Where the previous request stopped (its `continue.after`). */
+  after: z.string().optional(),
 });
 
 const bulkBody = z
@@ -31,6 +33,8 @@ const bulkBody = z
     filter: bulkFilter.optional(),
     /** ...or these runs. */
     runIds: z.array(z.string().min(1)).min(1).max(BULK_LIMIT).optional(),
+    /** At most this many runs of a filter per request (default and maximum BULK_LIMIT). */
+    limit: z.number().int().min(1).max(BULK_LIMIT).optional(),
   })
   .refine((b) => (b.filter === undefined) !== (b.runIds === undefined), {
     message: "Send either `filter` or `runIds`",
@@ -42,27 +46,38 @@ const CANCELABLE = ["DELAYED", "QUEUED", "EXECUTING", "WAITING"] as const;
 /** Runs acted on at once within a bulk request. */
 const BULK_CONCURRENCY = 10;
 
-/** Ids of the runs a bulk action applies to (newest first, BULK_LIMIT at most), and whether more matched. */
+/**
+ * Ids of the runs a bulk action applies to (newest first, BULK_LIMIT at most) and, when more
+ * matched, the filter to send back for the next ones: the same filter, its end time frozen at
+ * the first request (runs created since, replays included, are not swept in) and a cursor.
+ */
 async function matchingIds(
   engine: ServerContext["engine"],
   action: "cancel" | "replay",
   f: z.infer<typeof bulkFilter>,
-): Promise<{ ids: string[]; more: boolean }> {
+  max = BULK_LIMIT,
+): Promise<{ ids: string[]; next?: z.infer<typeof bulkFilter> }> {
   let status = f.status === undefined ? undefined : [f.status].flat();
   // a cancel only applies to runs that can still be canceled
   if (action === "cancel") {
     status = (status ?? [...CANCELABLE]).filter((s) => (CANCELABLE as readonly string[]).includes(s));
-    if (status.length === 0) return { ids: [], more: false };
+    if (status.length === 0) return { ids: [] };
   }
-  const filter: ListRunsFilter = { ...f, status, limit: 100 };
+  const to = f.to ?? new Date();
   const ids: string[] = [];
-  let after: string | undefined;
+  let after = f.after;
   do {
-    const page = await engine.listRuns({ ...filter, after });
+    const page = await engine.listRuns({
+      ...f,
+      status,
+      to,
+      after,
+      limit: Math.min(100, max - ids.length),
+    });
     ids.push(...page.data.map((r) => r.id));
     after = page.nextCursor;
-  } while (after && ids.length < BULK_LIMIT);
-  return { ids: ids.slice(0, BULK_LIMIT), more: after !== undefined || ids.length > BULK_LIMIT };
+  } while (after && ids.length < max);
+  return { ids, next: after ? { ...f, to, after } : undefined };
 }
 
 /** Run detail (attempts, logs, timeline, streams), replay with a payload, bulk cancel and replay. */
@@ -100,23 +115,38 @@ export function dashboardRunRoutes(ctx: ServerContext) {
 
   app.post("/api/v1/dashboard/runs/bulk", async (c) => {
     const body = await readJson(c, bulkBody, ctx.limits.maxBodyBytes);
-    const { ids, more } = body.runIds
-      ? { ids: [...new Set(body.runIds)], more: false }
-      : await matchingIds(engine, body.action, body.filter!);
+    const { ids, next } = body.runIds
+      ? { ids: [...new Set(body.runIds)], next: undefined }
+      : await matchingIds(engine, body.action, body.filter!, body.limit);
     // one engine call per run: cancel resumes waiting parents and tells the executing worker,
     // replay validates like a trigger; a failure on one run does not stop the others
-    const results: Array<{ id: string; ok: boolean; newRunId?: string; error?: string }> = [];
+    type Result = {
+      id: string;
+      ok: boolean;
+      skipped?: string;
+      newRunId?: string;
+      error?: string;
+      code?: string;
+    };
+    const results: Result[] = [];
     for (let i = 0; i < ids.length; i += BULK_CONCURRENCY) {
       const slice = ids.slice(i, i + BULK_CONCURRENCY);
       results.push(
         ...(await Promise.all(
-          slice.map(async (id) => {
+          slice.map(async (id): Promise<Result> => {
             try {
-              if (body.action === "cancel") await engine.cancelRun(id);
-              else return { id, ok: true, newRunId: (await engine.replayRun(id)).id };
-              return { id, ok: true };
+              if (body.action === "replay")
+                return { id, ok: true, newRunId: (await engine.replayRun(id)).id };
+              const { canceled } = await engine.cancelRun(id);
+              return canceled ? { id, ok: true } : { id, ok: false, skipped: "already finished" };
             } catch (error) {
-              return { id, ok: false, error: (error as Error).message };
+              const code = (error as { code?: unknown }).code;
+              return {
+                id,
+                ok: false,
+                error: (error as Error).message,
+                ...(typeof code === "string" ? { code } : {}),
+              };
             }
           }),
         )),
@@ -126,10 +156,15 @@ export function dashboardRunRoutes(ctx: ServerContext) {
       action: body.action,
       matched: ids.length,
       succeeded: results.filter((r) => r.ok).length,
-      failed: results.filter((r) => !r.ok).map((r) => ({ id: r.id, error: r.error })),
+      /** Runs a cancel left alone because they had already finished. */
+      skipped: results.filter((r) => r.skipped).map((r) => r.id),
+      failed: results
+        .filter((r) => !r.ok && !r.skipped)
+        .map((r) => ({ id: r.id, error: r.error, code: r.code })),
       replayed: results.flatMap((r) => (r.newRunId ? [{ from: r.id, id: r.newRunId }] : [])),
-      /** More runs matched than one request handles: send it again. */
-      more,
+      more: next !== undefined,
+      /** More runs matched than one request handles: send `{ action, filter: continue }` for the next ones. */
+      continue: next,
     });
   });
 
