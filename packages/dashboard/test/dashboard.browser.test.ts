@@ -122,6 +122,8 @@ describe("dashboard in headless Chromium (pglite)", () => {
     await page.getByRole("link", { name: "Test" }).click();
     await page.locator('select[name="task"]').selectOption("ui-hello");
     const payload = page.getByLabel("Payload (JSON)");
+    // the page starts from a payload built from the task's schema
+    await expect.poll(() => payload.inputValue(), { timeout: POLL_MS }).toContain('"name"');
     await payload.fill('{ "name": "A" }');
     await expect
       .poll(() => page.locator("#payload-check").textContent(), { timeout: POLL_MS })

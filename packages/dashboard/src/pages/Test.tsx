@@ -68,10 +68,14 @@ export function TestPage() {
   const [concurrencyKey, setConcurrencyKey] = useState("");
   const [validation, setValidation] = useState<Validation>();
 
-  // a new task starts from a payload its schema would accept
-  useEffect(() => {
-    if (task) setText(JSON.stringify(examplePayload(task.payloadSchema as JsonSchema | undefined), null, 2));
-  }, [task]);
+  // A newly picked task starts from a payload its schema would accept: set while rendering the
+  // first time the task is known (not in an effect, which would land after the first paint and
+  // overwrite what someone typed meanwhile), and only once per task, not on every refetch.
+  const [startedFor, setStartedFor] = useState<string>();
+  if (task && startedFor !== task.id) {
+    setStartedFor(task.id);
+    setText(JSON.stringify(examplePayload(task.payloadSchema as JsonSchema | undefined), null, 2));
+  }
 
   const parsed = useMemo((): { value?: unknown; error?: string } => {
     try {
