@@ -25,6 +25,7 @@ const SOURCES = [
   join(DASHBOARD_DIR, "vite.config.ts"),
   join(DASHBOARD_DIR, "package.json"),
   join(DASHBOARD_DIR, "..", "react", "src"),
+  join(DASHBOARD_DIR, "..", "sdk", "src", "types.ts"),
 ];
 
 async function newestMtime(path: string): Promise<number> {

@@ -1,29 +1,9 @@
 /** The API's shapes as the dashboard reads them (dates arrive as ISO strings). */
 
-export const RUN_STATUSES = [
-  "DELAYED",
-  "QUEUED",
-  "EXECUTING",
-  "WAITING",
-  "COMPLETED",
-  "FAILED",
-  "CANCELED",
-  "CRASHED",
-  "SYSTEM_FAILURE",
-  "EXPIRED",
-  "TIMED_OUT",
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+// The statuses are the SDK's own (its types module is browser-safe: no Node imports).
+export { FINAL_STATUSES, RUN_STATUSES, type RunStatus } from "@mainspring/sdk/types";
 
-export const FINAL_STATUSES: RunStatus[] = [
-  "COMPLETED",
-  "FAILED",
-  "CANCELED",
-  "CRASHED",
-  "SYSTEM_FAILURE",
-  "EXPIRED",
-  "TIMED_OUT",
-];
+import type { RunStatus } from "@mainspring/sdk/types";
 
 export interface SerializedError {
   name?: string;

@@ -44,7 +44,7 @@ import {
   updateRunMetadata,
 } from "./sql/runs.js";
 import type { Db, Queryable } from "./store/db.js";
-import { openStore, type StoreOptions } from "./store/open.js";
+import type { StoreOptions } from "./store/open.js";
 import { type StreamInfo, StreamService } from "./streams.js";
 import { tagsSchema } from "./trigger-options.js";
 import { batchHandle, insertPrepared, insertPreparedIn, prepareRun } from "./triggering.js";
@@ -382,25 +382,4 @@ export class Engine implements TaskRuntime {
       throw new MainspringError("QUEUE_NOT_FOUND", `Queue "${name}" does not exist`);
     if (!paused) this.worker?.wake();
   }
-}
-
-/**
- * Starts an engine in this process: opens the store (PGlite in `dataDir`, or PostgreSQL with
- * `databaseUrl`), migrates it, and starts a worker and the maintenance passes.
- *
- * @example
- * const engine = await startEngine({ dataDir: "./.mainspring" });
- * await myTask.trigger({ hello: "world" });
- * await engine.stop();
- */
-export async function startEngine(options: EngineOptions = {}): Promise<Engine> {
-  const db = options.db ?? (await openStore(options));
-  const engine = new Engine(db, options, !options.db);
-  try {
-    await engine.start();
-  } catch (error) {
-    if (!options.db) await db.close();
-    throw error;
-  }
-  return engine;
 }
