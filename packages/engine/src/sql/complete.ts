@@ -22,12 +22,22 @@ export interface AttemptResult {
  * still EXECUTING under the same attempt id. A worker whose lease expired (its run rescued and
  * claimed again, or canceled) gets its result rejected here, whatever it computed.
  * Returns the ids whose results were accepted.
+ *
+ * Rows are locked in run id order first (`locked`), as every statement that updates many runs
+ * does (see LOCK_ORDER in counters.ts): lease renewal and metadata writes of the same attempts
+ * run at the same time on other connections, and crossing orders would deadlock.
  */
 const COMPLETE = /* sql */ `
 with input as (
   select * from jsonb_to_recordset($1::jsonb) as c(
     id text, attempt_id text, status text, output text, output_type text, error jsonb,
     retry_delay_ms bigint, metadata jsonb)
+),
+locked as materialized (
+  select r.id from ms_runs r join input c on r.id = c.id and r.attempt_id = c.attempt_id
+  where r.status = 'EXECUTING'
+  order by r.id
+  for no key update of r
 ),
 done as (
   update ms_runs r set
@@ -49,8 +59,8 @@ done as (
     lease_owner = null,
     lease_expires_at = null,
     updated_at = now()
-  from input c
-  where r.id = c.id and r.attempt_id = c.attempt_id and r.status = 'EXECUTING'
+  from input c, locked l
+  where r.id = c.id and l.id = c.id and r.attempt_id = c.attempt_id and r.status = 'EXECUTING'
   returning r.id, r.queue, r.concurrency_key, r.status
 ),
 deltas as (

@@ -31,6 +31,24 @@ queue_counts as (
   returning 1
 )`;
 
+/**
+ * LOCK_ORDER: a statement that updates many runs and may wait for their locks locks them in
+ * run id order first, so two such statements over the same runs (a worker's completion batch,
+ * lease renewal, metadata flush and release all cover its executing attempts, on different
+ * connections at once) queue behind each other instead of deadlocking. The claim never waits
+ * (SKIP LOCKED) and so needs no order.
+ *
+ * This CTE, named `locked(id)`, locks the EXECUTING runs of the attempt ids in `$1` (a JSON
+ * array). `materialized` keeps it a separate step, so its sort happens before its locks.
+ */
+export const LOCK_EXECUTING_ATTEMPTS = /* sql */ `
+locked as materialized (
+  select id from ms_runs
+  where attempt_id = any(array(select jsonb_array_elements_text($1::jsonb))) and status = 'EXECUTING'
+  order by id
+  for no key update
+)`;
+
 /** Channel that wakes workers when runs become ready. */
 export const READY_CHANNEL = "mainspring_ready";
 /** Channel that tells the worker running a run that it was canceled. */

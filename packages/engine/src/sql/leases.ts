@@ -1,5 +1,5 @@
 import type { Queryable } from "../store/db.js";
-import { APPLY_COUNTER_DELTAS, READY_CHANNEL } from "./counters.js";
+import { APPLY_COUNTER_DELTAS, LOCK_EXECUTING_ATTEMPTS, READY_CHANNEL } from "./counters.js";
 
 /**
  * Extends the leases of this worker's attempts from the database clock. Returns the attempt
@@ -13,9 +13,10 @@ export async function renewLeases(
 ): Promise<Set<string>> {
   if (attemptIds.length === 0) return new Set();
   const { rows } = await db.query<{ attempt_id: string }>(
-    `update ms_runs set lease_expires_at = now() + $2::int * interval '1 millisecond'
-     where attempt_id = any(array(select jsonb_array_elements_text($1::jsonb))) and status = 'EXECUTING'
-     returning attempt_id`,
+    `with ${LOCK_EXECUTING_ATTEMPTS}
+     update ms_runs r set lease_expires_at = now() + $2::int * interval '1 millisecond'
+     from locked l where r.id = l.id and r.status = 'EXECUTING'
+     returning r.attempt_id`,
     [JSON.stringify(attemptIds), leaseMs],
   );
   return new Set(rows.map((r) => r.attempt_id));
@@ -77,12 +78,13 @@ export async function rescueExpiredLeases(
  * queue without counting them (attempt number restored), so a deploy burns no attempt.
  */
 const RELEASE = /* sql */ `
-with released as (
+with ${LOCK_EXECUTING_ATTEMPTS},
+released as (
   update ms_runs r set
     status = 'QUEUED', attempt_number = r.attempt_number - 1, attempt_id = null,
     lease_owner = null, lease_expires_at = null, available_at = now(),
     order_at = now() - r.priority_s * interval '1 second', updated_at = now()
-  where attempt_id = any(array(select jsonb_array_elements_text($1::jsonb))) and status = 'EXECUTING'
+  from locked l where r.id = l.id and r.status = 'EXECUTING'
   returning r.id, r.queue, r.concurrency_key
 ),
 deltas as (

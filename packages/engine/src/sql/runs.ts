@@ -1,6 +1,6 @@
 import { type ListRunsFilter, MainspringError, type RunMetadata, type RunStatus } from "@mainspring/sdk";
 import type { Db, Queryable } from "../store/db.js";
-import { APPLY_COUNTER_DELTAS, CANCEL_CHANNEL } from "./counters.js";
+import { APPLY_COUNTER_DELTAS, CANCEL_CHANNEL, LOCK_EXECUTING_ATTEMPTS } from "./counters.js";
 import type { RunRow } from "./rows.js";
 
 export async function getRunRow(db: Queryable, id: string): Promise<RunRow | undefined> {
@@ -203,10 +203,11 @@ export async function writeMetadata(
 ): Promise<void> {
   if (updates.length === 0) return;
   await db.query(
-    `update ms_runs r set metadata = u.metadata, updated_at = now()
-     from jsonb_to_recordset($1::jsonb) as u(attempt_id text, metadata jsonb)
-     where r.attempt_id = u.attempt_id and r.status = 'EXECUTING'`,
-    [JSON.stringify(updates)],
+    `with ${LOCK_EXECUTING_ATTEMPTS}
+     update ms_runs r set metadata = u.metadata, updated_at = now()
+     from jsonb_to_recordset($2::jsonb) as u(attempt_id text, metadata jsonb), locked l
+     where r.id = l.id and r.attempt_id = u.attempt_id and r.status = 'EXECUTING'`,
+    [JSON.stringify(updates.map((u) => u.attempt_id)), JSON.stringify(updates)],
   );
 }
 
