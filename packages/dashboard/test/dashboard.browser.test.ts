@@ -59,6 +59,15 @@ task({
   },
 });
 
+const PARTS = ["part-1", "part-2", "part-3", "part-4", "part-5"];
+const partStreams = PARTS.map((id) => streams.define<string>({ id }));
+task({
+  id: "ui-many-streams",
+  run: async () => {
+    for (const [i, stream] of partStreams.entries()) await stream.append(`written to ${PARTS[i]}`);
+  },
+});
+
 const uiQueue = queue({ name: "ui-queue", concurrencyLimit: 5 });
 task({ id: "ui-queued", queue: uiQueue, run: async (n: number) => n * 2 });
 
@@ -204,6 +213,23 @@ describe("dashboard in headless Chromium (pglite)", () => {
       .poll(() => page.getByTitle("Output").textContent(), { timeout: POLL_MS })
       .toContain('"approved": true');
     await shot("run-completed");
+  });
+
+  it("opens a run's first three streams live and keeps the others closed until asked", async () => {
+    const run = await h.engine.trigger("ui-many-streams", {});
+    await page.goto(`${origin()}/runs/${run.id}`);
+    await expect.poll(runStatus, { timeout: POLL_MS }).toBe("COMPLETED");
+    await expect.poll(() => page.locator("details.stream").count(), { timeout: POLL_MS }).toBe(5);
+    // each open stream holds a connection; the browser has six per server for all its tabs
+    expect(await page.locator("details.stream[open]").count()).toBe(3);
+    expect(await page.locator("pre[data-stream]").count()).toBe(3);
+    const closed = page.locator("details.stream:not([open])").first();
+    const name = await closed.locator("h3").textContent();
+    await closed.locator("summary").click();
+    await expect
+      .poll(() => page.locator(`pre[data-stream="${name}"]`).textContent(), { timeout: POLL_MS })
+      .toBe(`written to ${name}`);
+    await shot("run-many-streams");
   });
 
   it("pauses a queue (runs stay queued), resumes it (they run)", async () => {

@@ -2,7 +2,7 @@ import { useRealtimeRun } from "@mainspring/react";
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api } from "../api.js";
-import { StreamView } from "../components/StreamView.js";
+import { STREAMS_OPEN_AT_FIRST, StreamView } from "../components/StreamView.js";
 import { Code, ErrorNote, Facts, PageHeader, RunLink, Section, StatusBadge, Tags } from "../components/ui.js";
 import { formatDate, formatDuration, pretty } from "../format.js";
 import { useAction, useApi } from "../hooks.js";
@@ -312,7 +312,9 @@ export function RunPage() {
         {d.streams.length === 0 ? (
           <p className="muted">This run has written no stream{final ? "" : " yet"}.</p>
         ) : (
-          d.streams.map((s) => <StreamView key={s.id} runId={run.id} streamId={s.id} />)
+          d.streams.map((s, i) => (
+            <StreamView key={s.id} runId={run.id} streamId={s.id} open={i < STREAMS_OPEN_AT_FIRST} />
+          ))
         )}
       </Section>
 
