@@ -42,19 +42,26 @@ describe("delays", () => {
 describe("pacer", () => {
   it("keeps to the rate, and after a stall catches up by at most a tenth of a second's worth", async () => {
     const pacer = new Pacer(200); // 5 ms apart, burst 20
+    const starts: number[] = [];
+    const send = async () => {
+      await pacer.next();
+      starts.push(performance.now());
+    };
     const t0 = performance.now();
-    for (let i = 0; i < 41; i++) await pacer.next();
+    for (let i = 0; i < 41; i++) await send();
     expect(performance.now() - t0).toBeGreaterThanOrEqual(195);
     await new Promise((r) => setTimeout(r, 300)); // fell behind by 60 messages
     const t1 = performance.now();
-    let immediate = 0;
-    for (let i = 0; i < 40; i++) {
-      const before = performance.now();
-      await pacer.next();
-      if (performance.now() - before < 1) immediate++;
-    }
-    expect(immediate).toBeLessThanOrEqual(21);
-    expect(performance.now() - t1).toBeGreaterThanOrEqual(19 * 5 - 5);
+    for (let i = 0; i < 150; i++) await send();
+    // Catching up the whole backlog would make these 150 take 90 intervals; a burst of 20 leaves 129.
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(129 * 5 - 5);
+    // Any half second holds at most its 100 sends plus one burst of 20, whatever the event loop
+    // did meanwhile (a stall on a loaded machine lets a burst through, never more). The 3 spare
+    // are the window's first send and timers firing up to a millisecond early. Catching up the
+    // whole backlog would put 150 in the half second after the stall.
+    const windowMs = 500;
+    const busiest = Math.max(...starts.map((s) => starts.filter((t) => t >= s && t < s + windowMs).length));
+    expect(busiest).toBeLessThanOrEqual(windowMs / 5 + 20 + 3);
   });
 });
 
