@@ -200,7 +200,8 @@ for (const makeStore of STORES) {
       expect(rows).toHaveLength(3);
       for (const row of rows) {
         expect(JSON.parse(row.payload).timestamp).toBe(row.slot_at.toISOString());
-        expect(row.created_at.getTime() - row.slot_at.getTime()).toBeLessThan(1000);
+        // (a maintenance pass every 100 ms; the margin is for a loaded machine's stalls)
+        expect(row.created_at.getTime() - row.slot_at.getTime()).toBeLessThan(3000);
       }
     });
 
