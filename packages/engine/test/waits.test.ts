@@ -28,7 +28,12 @@ const sleeper = task({
     });
     await wait.for({ seconds: payload.seconds });
     bump(`${payload.tag}:after`);
-    return { before: before.at, after: Date.now(), attempt: ctx.attempt.number };
+    return {
+      before: before.at,
+      after: Date.now(),
+      attempt: ctx.attempt.number,
+      startedAt: ctx.attempt.startedAt.getTime(),
+    };
   },
 });
 
@@ -195,9 +200,17 @@ for (const makeStore of STORES) {
       expect(engine.worker!.activeCount).toBe(0);
       const run = await finished(handle.id);
       expect(run.status).toBe("COMPLETED");
-      const out = run.output as { before: number; after: number; attempt: number };
+      const out = run.output as { before: number; after: number; attempt: number; startedAt: number };
       expect(out.after - out.before).toBeGreaterThanOrEqual(950);
       expect(out.attempt).toBe(1);
+      // A resumed attempt is the same attempt: it started before the wait, not at the resume.
+      expect(out.startedAt).toBeLessThanOrEqual(out.before);
+      const { rows } = await db.query<{ attempts: Array<{ startedAt: string }> }>(
+        "select attempts from ms_runs where id = $1",
+        [handle.id],
+      );
+      expect(rows[0]!.attempts).toHaveLength(1);
+      expect(new Date(rows[0]!.attempts[0]!.startedAt).getTime()).toBeLessThanOrEqual(out.before);
       expect(run.attemptCount).toBe(1);
       expect(executions.get(`${tag}:step`)).toBe(1); // memoized across the replay
       expect(executions.get(`${tag}:top`)).toBe(2); // code before the wait replays

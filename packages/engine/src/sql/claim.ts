@@ -88,7 +88,8 @@ claimed as (
     attempt_number = case when c.resuming then r.attempt_number else r.attempt_number + 1 end,
     resuming = false,
     attempt_id = gen_random_uuid()::text,
-    attempt_started_at = now(),
+    -- and keeps its start time: the attempt began before the wait
+    attempt_started_at = case when c.resuming then coalesce(r.attempt_started_at, now()) else now() end,
     lease_owner = $4,
     lease_expires_at = now() + $5::int * interval '1 millisecond',
     started_at = coalesce(r.started_at, now()),
