@@ -90,7 +90,10 @@ export interface TimelineEntry {
 export interface RunDetail {
   run: RunDetailRun;
   attempts: Attempt[];
+  /** The run's newest log lines (at most 500)... */
   logs: LogLine[];
+  /** ...and whether older ones exist (paged with `/runs/:id/logs?before=`). */
+  logsEarlier: boolean;
   timeline: TimelineEntry[];
   streams: Array<{ id: string; length: number; bytes: number }>;
   blockedOn: string[];

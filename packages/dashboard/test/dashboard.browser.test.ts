@@ -14,7 +14,7 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { queue, schedules, schemaTask, streams, task, wait } from "@mainspring/sdk";
+import { logger, queue, schedules, schemaTask, step, streams, task, wait } from "@mainspring/sdk";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -65,6 +65,18 @@ task({
   id: "ui-many-streams",
   run: async () => {
     for (const [i, stream] of partStreams.entries()) await stream.append(`written to ${PARTS[i]}`);
+  },
+});
+
+task({
+  id: "ui-chatty",
+  run: async ({ tokenId }: { tokenId: string }) => {
+    // in a step, so the replay after the wait does not log these again
+    await step.run("first half", async () => {
+      for (let i = 1; i <= 600; i++) logger.info(`line ${i}`);
+    });
+    await wait.forToken(tokenId);
+    for (let i = 601; i <= 1200; i++) logger.info(`line ${i}`);
   },
 });
 
@@ -230,6 +242,29 @@ describe("dashboard in headless Chromium (pglite)", () => {
       .poll(() => page.locator(`pre[data-stream="${name}"]`).textContent(), { timeout: POLL_MS })
       .toBe(`written to ${name}`);
     await shot("run-many-streams");
+  });
+
+  it("shows a chatty run's newest log lines, fills in those written past the page, loads earlier ones", async () => {
+    const token = await h.engine.createToken({});
+    const run = await h.engine.trigger("ui-chatty", { tokenId: token.id });
+    await page.goto(`${origin()}/runs/${run.id}`);
+    await expect.poll(runStatus, { timeout: POLL_MS }).toBe("WAITING");
+    const logs = page.locator('[role="log"]');
+    const lineCount = () => logs.getAttribute("data-lines");
+    const messages = page.locator('[role="log"] .message');
+    await expect.poll(lineCount, { timeout: POLL_MS }).toBe("500"); // the run's detail carries its newest 500
+    expect(await messages.first().textContent()).toBe("line 101");
+    // 600 more lines while the page is open: the newest 500 arrive with the detail, the 100
+    // between what was shown and them are fetched, so nothing is missing
+    await h.engine.completeToken(token.id, {});
+    await expect.poll(runStatus, { timeout: POLL_MS }).toBe("COMPLETED");
+    await expect.poll(lineCount, { timeout: POLL_MS }).toBe("1100");
+    const earlier = page.getByRole("button", { name: "Show earlier lines" });
+    await earlier.click();
+    await expect.poll(lineCount, { timeout: POLL_MS }).toBe("1200");
+    expect(await earlier.count()).toBe(0);
+    expect(await messages.allTextContents()).toEqual(Array.from({ length: 1200 }, (_, i) => `line ${i + 1}`));
+    await shot("run-logs");
   });
 
   it("pauses a queue (runs stay queued), resumes it (they run)", async () => {

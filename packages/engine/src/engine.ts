@@ -38,6 +38,7 @@ import {
   cancelRunRow,
   getRunRow,
   getRunRows,
+  type LogPage,
   listLogs,
   listRunRows,
   rescheduleRunRow,
@@ -369,8 +370,9 @@ export class Engine implements TaskRuntime {
     return this.streams.list(runId);
   }
 
-  logs(runId: string) {
-    return listLogs(this.db, runId);
+  /** A run's log lines, oldest first: all of them, or a page (see LogPage). */
+  logs(runId: string, page?: LogPage) {
+    return listLogs(this.db, runId, page);
   }
 
   queues(): Promise<QueueStats[]> {

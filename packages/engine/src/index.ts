@@ -12,6 +12,7 @@ export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 export type { MaintenanceOptions } from "./maintenance.js";
 export { LATEST_VERSION, migrate } from "./migrations/index.js";
 export type { QueueStats } from "./sql/queues.js";
+export type { LogPage, StoredLogLine } from "./sql/runs.js";
 export { startEngine } from "./start-engine.js";
 export type { Db, Queryable, TransactionOptions } from "./store/db.js";
 export { openStore, type StoreOptions } from "./store/open.js";

@@ -37,6 +37,13 @@ task({
 
 task({ id: "dash-blocked", queue: dashQueue, run: async () => held.promise });
 
+task({
+  id: "dash-chatty",
+  run: async (n: number) => {
+    for (let i = 1; i <= n; i++) logger.info(`line ${i}`);
+  },
+});
+
 schemaTask({
   id: "dash-schema",
   schema: z.object({ name: z.string().min(2), count: z.number().int().default(1) }),
@@ -203,6 +210,49 @@ for (const makeStore of STORES) {
       expect(logs.filter((l) => l.message === "resumed")).toHaveLength(1);
       expect((await call(`/api/v1/dashboard/waitpoints/${token.id}`)).body.waitingRuns).toEqual([]);
       expect((await call("/api/v1/dashboard/runs/run_nope")).body.code).toBe("RUN_NOT_FOUND");
+    });
+
+    it("a run's detail carries its newest 500 log lines; older ones page back, newer ones forward", async () => {
+      const run = await h.engine.trigger("dash-chatty", 1200);
+      await waitFor(async () => (await h.engine.retrieveRun(run.id)).status === "COMPLETED", {
+        what: "the run",
+      });
+      const messages = (lines: Array<{ message: string }>) => lines.map((l) => l.message);
+      // in line order across ids of different lengths (999 to 1000), which text order broke
+      expect(messages(await h.engine.logs(run.id))).toEqual(
+        Array.from({ length: 1200 }, (_, i) => `line ${i + 1}`),
+      );
+      const detail = await call(`/api/v1/dashboard/runs/${run.id}`);
+      expect(detail.body.logs).toHaveLength(500);
+      expect(detail.body.logs[0].message).toBe("line 701");
+      expect(detail.body.logs.at(-1).message).toBe("line 1200");
+      expect(detail.body.logsEarlier).toBe(true);
+
+      const older = await call(`/api/v1/dashboard/runs/${run.id}/logs?before=${detail.body.logs[0].id}`);
+      expect(older.status).toBe(200);
+      expect(messages(older.body.data)).toEqual(Array.from({ length: 500 }, (_, i) => `line ${201 + i}`));
+      expect(older.body.more).toBe(true);
+      const oldest = await call(`/api/v1/dashboard/runs/${run.id}/logs?before=${older.body.data[0].id}`);
+      expect(messages(oldest.body.data)).toEqual(Array.from({ length: 200 }, (_, i) => `line ${1 + i}`));
+      expect(oldest.body.more).toBe(false);
+
+      // forward from a line: the oldest newer ones, as the page fills a gap a busy run left
+      const forward = await call(
+        `/api/v1/dashboard/runs/${run.id}/logs?after=${oldest.body.data[9].id}&limit=5`,
+      );
+      expect(messages(forward.body.data)).toEqual(["line 11", "line 12", "line 13", "line 14", "line 15"]);
+      expect(forward.body.more).toBe(true);
+      const tail = await call(`/api/v1/dashboard/runs/${run.id}/logs?after=${detail.body.logs.at(-2).id}`);
+      expect(messages(tail.body.data)).toEqual(["line 1200"]);
+      expect(tail.body.more).toBe(false);
+
+      for (const bad of ["before=abc", "limit=0", "limit=1001", `before=1&after=2`, "page=2"]) {
+        const res = await call(`/api/v1/dashboard/runs/${run.id}/logs?${bad}`);
+        expect(res.status, bad).toBe(400);
+        expect(res.body.code, bad).toBe("INVALID_OPTIONS");
+      }
+      expect((await call("/api/v1/dashboard/runs/run_missing/logs")).status).toBe(404);
+      expect((await call(`/api/v1/dashboard/runs/${run.id}/logs`, { token: "" })).status).toBe(401);
     });
 
     it("replays with an edited payload, validated by the task's schema", async () => {

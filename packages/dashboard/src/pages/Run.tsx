@@ -2,6 +2,7 @@ import { useRealtimeRun } from "@mainspring/react";
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { api } from "../api.js";
+import { RunLogs } from "../components/RunLogs.js";
 import { STREAMS_OPEN_AT_FIRST, StreamView } from "../components/StreamView.js";
 import { Code, ErrorNote, Facts, PageHeader, RunLink, Section, StatusBadge, Tags } from "../components/ui.js";
 import { formatDate, formatDuration, pretty } from "../format.js";
@@ -375,23 +376,7 @@ export function RunPage() {
       </Section>
 
       <Section title="Logs">
-        {d.logs.length === 0 ? (
-          <p className="muted">No log lines.</p>
-        ) : (
-          <div className="logs" role="log" aria-label="Run logs">
-            {d.logs.map((l) => (
-              <div key={l.id} className={`log log-${l.level}`}>
-                <span className="when">{formatDate(l.at)}</span>
-                <span className="level">{l.level}</span>
-                <span className="small muted">#{l.attempt}</span>
-                <span className="message">{l.message}</span>
-                {l.data && Object.keys(l.data as object).length ? (
-                  <span className="data mono small">{JSON.stringify(l.data)}</span>
-                ) : null}
-              </div>
-            ))}
-          </div>
-        )}
+        <RunLogs key={run.id} runId={run.id} latest={d.logs} earlier={d.logsEarlier} />
       </Section>
     </>
   );

@@ -230,24 +230,51 @@ export async function insertLogs(db: Queryable, lines: LogLine[]): Promise<void>
   );
 }
 
-export async function listLogs(
-  db: Queryable,
-  runId: string,
-): Promise<
-  Array<{ id: string; attempt: number; level: string; message: string; data: unknown; created_at: Date }>
-> {
-  const { rows } = await db.query<{
-    id: string;
-    attempt: number;
-    level: string;
-    message: string;
-    data: unknown;
-    created_at: Date;
-  }>(
-    "select id::text, attempt, level, message, data, created_at from ms_logs where run_id = $1 order by id",
-    [runId],
+export interface StoredLogLine {
+  id: string;
+  attempt: number;
+  level: string;
+  message: string;
+  data: unknown;
+  created_at: Date;
+}
+
+/**
+ * Which of a run's log lines to read (line ids are increasing, not consecutive): none of these
+ * reads them all; `limit` alone the newest `limit`; `before` the newest `limit` older than that
+ * line; `after` the oldest `limit` newer than it. Always returned oldest first.
+ */
+export interface LogPage {
+  before?: string;
+  after?: string;
+  limit?: number;
+}
+
+export async function listLogs(db: Queryable, runId: string, page: LogPage = {}): Promise<StoredLogLine[]> {
+  // `l.id`, not `id`: ORDER BY a bare name means the output column, here the id as text, which
+  // sorts "100" before "99"
+  const columns = "l.id::text as id, l.attempt, l.level, l.message, l.data, l.created_at";
+  if (page.limit === undefined && page.before === undefined && page.after === undefined) {
+    const { rows } = await db.query<StoredLogLine>(
+      `select ${columns} from ms_logs l where l.run_id = $1 order by l.id`,
+      [runId],
+    );
+    return rows;
+  }
+  const limit = page.limit ?? 1000;
+  if (page.after !== undefined) {
+    const { rows } = await db.query<StoredLogLine>(
+      `select ${columns} from ms_logs l where l.run_id = $1 and l.id > $2::bigint order by l.id limit $3`,
+      [runId, page.after, limit],
+    );
+    return rows;
+  }
+  const { rows } = await db.query<StoredLogLine>(
+    `select ${columns} from ms_logs l where l.run_id = $1 and ($2::bigint is null or l.id < $2::bigint)
+     order by l.id desc limit $3`,
+    [runId, page.before ?? null, limit],
   );
-  return rows;
+  return rows.reverse();
 }
 
 /**

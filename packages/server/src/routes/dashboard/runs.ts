@@ -1,10 +1,26 @@
+import type { StoredLogLine } from "@mainspring/engine";
 import { RUN_STATUSES } from "@mainspring/sdk";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv, ServerContext } from "../../context.js";
 import { readJson } from "../../http/body.js";
+import { HttpError } from "../../http/errors.js";
 import { retrievedRun } from "../../http/serialize.js";
 import { relatedRuns } from "../runs.js";
+
+/** Log lines a run's detail carries (its newest); older ones are paged with `.../logs`. */
+export const LOG_WINDOW = 500;
+
+const lineId = z.string().regex(/^\d{1,18}$/, "a log line id (digits)");
+const logsQuery = z
+  .strictObject({
+    before: lineId.optional(),
+    after: lineId.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(LOG_WINDOW),
+  })
+  .refine((q) => q.before === undefined || q.after === undefined, {
+    message: "Send `before` or `after`, not both",
+  });
 
 /** Runs one bulk request acts on at most; the answer says when more matched. */
 export const BULK_LIMIT = 500;
@@ -80,6 +96,10 @@ async function matchingIds(
   return { ids, next: after ? { ...f, to, after } : undefined };
 }
 
+function logLine(l: StoredLogLine) {
+  return { id: l.id, attempt: l.attempt, level: l.level, message: l.message, data: l.data, at: l.created_at };
+}
+
 /** Run detail (attempts, logs, timeline, streams), replay with a payload, bulk cancel and replay. */
 export function dashboardRunRoutes(ctx: ServerContext) {
   const app = new Hono<AppEnv>();
@@ -90,7 +110,7 @@ export function dashboardRunRoutes(ctx: ServerContext) {
     const [related, attempts, logs, timeline, streams, blockedOn] = await Promise.all([
       relatedRuns(engine, run),
       engine.inspect.attempts(run.id),
-      engine.logs(run.id),
+      engine.logs(run.id, { limit: LOG_WINDOW + 1 }),
       engine.inspect.timeline(run.id),
       engine.listStreams(run.id),
       engine.inspect.blockedOn(run.id),
@@ -98,11 +118,27 @@ export function dashboardRunRoutes(ctx: ServerContext) {
     return c.json({
       run: { ...retrievedRun(run, related), idempotencyKey: run.idempotencyKey, ttl: run.ttl },
       attempts,
-      logs: logs.map((l) => ({ ...l, at: l.created_at, created_at: undefined })),
+      logs: logs.slice(-LOG_WINDOW).map(logLine),
+      /** Older lines exist than the first of `logs`. */
+      logsEarlier: logs.length > LOG_WINDOW,
       timeline,
       streams,
       blockedOn,
     });
+  });
+
+  // a page of a run's log lines, oldest first: `before` a line (the older ones) or `after` it
+  app.get("/api/v1/dashboard/runs/:runId/logs", async (c) => {
+    const parsed = logsQuery.safeParse(c.req.query());
+    if (!parsed.success)
+      throw new HttpError(400, "INVALID_OPTIONS", parsed.error.issues.map((i) => i.message).join("; "));
+    const { before, after, limit } = parsed.data;
+    const run = await engine.retrieveRun(c.req.param("runId")); // 404 for an unknown run
+    const lines = await engine.logs(run.id, { before, after, limit: limit + 1 });
+    // one more than asked says whether there are more in that direction
+    const more = lines.length > limit;
+    const page = after !== undefined ? lines.slice(0, limit) : lines.slice(-limit);
+    return c.json({ data: page.map(logLine), more });
   });
 
   // replay, optionally with an edited payload (validated by the task's schema like a trigger)
