@@ -122,6 +122,23 @@ describe("CRM views over HTTP", () => {
       "MESSAGE_NOT_FOUND",
     );
   });
+  it("lists the newest messages first, across ids of different lengths", async () => {
+    await crm.db.query(
+      `insert into crm_mailbox (workspace_id, message_id, transport, to_address, subject, raw)
+       select $1, '<m' || n || '@b.test>', 'local', 'x@b.test', 'message ' || n, 'Subject: m'
+       from generate_series(1, 120) as n`,
+      [b.id],
+    );
+    const list = await get(`/workspaces/${b.id}/mailbox?limit=5`);
+    // text order would have put an id like "99" above "120"
+    expect(list.body.data.map((m: { subject: string }) => m.subject)).toEqual([
+      "message 120",
+      "message 119",
+      "message 118",
+      "message 117",
+      "message 116",
+    ]);
+  });
 
   it("lists documents with their index status, and agents", async () => {
     expect((await get(`/workspaces/${a.id}/documents`)).body.data).toMatchObject([

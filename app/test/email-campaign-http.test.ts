@@ -249,6 +249,33 @@ describe("campaigns over HTTP", () => {
     expect([badCursor.status, badCursor.body.code]).toEqual([400, "INVALID_INPUT"]);
   });
 
+  it("pages through recipients in id order, across ids of different lengths", async () => {
+    const c3 = await workspace(db, "enterprise");
+    await insertProspects(
+      db,
+      c3.id,
+      Array.from({ length: 120 }, (_, i) => ({ firstName: `Q${i}`, email: `q${i}@c.test` })),
+    );
+    const c = await newCampaign(c3, "Paged");
+    const send = await call("POST", `/${c3.id}/campaigns/${c.id}/send`);
+    await finished(send.body.result.runId, 60_000);
+    const ids: string[] = [];
+    let after: string | null = null;
+    do {
+      const page = await call(
+        "GET",
+        `/${c3.id}/campaigns/${c.id}/recipients?limit=50${after ? `&after=${after}` : ""}`,
+      );
+      expect(page.status).toBe(200);
+      ids.push(...page.body.data.map((r: { id: string }) => r.id));
+      after = page.body.next;
+    } while (after);
+    // 120 rows whose ids cross a power of ten (text order put "100" before "99" and lost pages)
+    expect(ids).toHaveLength(120);
+    expect(ids.map(BigInt)).toEqual(ids.map(BigInt).sort((x, y) => (x < y ? -1 : 1)));
+    expect(ids.some((id) => id.length !== ids[0]!.length)).toBe(true);
+  });
+
   it("a server that refuses the sender pauses the campaign with its answer and suppresses nobody", async () => {
     const c = await createCampaign(db, {
       workspaceId: b.id,

@@ -26,8 +26,8 @@ export async function mailCommand(
         subject: string;
         message_id: string;
       }>(
-        `select id::text as id, created_at, to_address, subject, message_id from crm_mailbox
-         where ($1::text is null or workspace_id = $1) order by id desc limit $2`,
+        `select m.id::text as id, created_at, to_address, subject, message_id from crm_mailbox m
+         where ($1::text is null or workspace_id = $1) order by m.id desc limit $2`,
         [opts.workspaceId ?? null, opts.limit ?? 20],
       );
       print(rows, () =>

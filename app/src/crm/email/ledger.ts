@@ -246,10 +246,10 @@ export async function campaignRecipients(
   opts: { state?: LedgerState; afterId?: string; limit?: number } = {},
 ): Promise<Recipient[]> {
   const { rows } = await db.query<Recipient>(
-    `select id::text as id, email, state, message_id as "messageId", detail, tries,
+    `select l.id::text as id, email, state, message_id as "messageId", detail, tries,
        claimed_at as "claimedAt", finished_at as "finishedAt"
-     from crm_send_ledger where campaign_id = $1 and ($2::text is null or state = $2) and id > $3::bigint
-     order by id limit $4`,
+     from crm_send_ledger l where campaign_id = $1 and ($2::text is null or state = $2) and l.id > $3::bigint
+     order by l.id limit $4`,
     [campaignId, opts.state ?? null, opts.afterId ?? "0", Math.min(opts.limit ?? 100, 1000)],
   );
   return rows;

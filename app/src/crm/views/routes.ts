@@ -118,8 +118,8 @@ export const mailboxRoute: AppRoute = {
     const workspaceId = await readable(req);
     const q = query(z.object({ limit }), req.query);
     const { rows } = await (await crmStore()).query(
-      `select id::text as id, message_id as "messageId", to_address as "to", subject, created_at as "createdAt"
-       from crm_mailbox where workspace_id = $1 order by id desc limit $2`,
+      `select m.id::text as id, message_id as "messageId", to_address as "to", subject, created_at as "createdAt"
+       from crm_mailbox m where workspace_id = $1 order by m.id desc limit $2`,
       [workspaceId, q.limit],
     );
     return { data: rows };
