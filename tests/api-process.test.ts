@@ -71,7 +71,7 @@ describe("mainspring start serves the HTTP API", () => {
     children.push(again);
     await new Promise((r) => setTimeout(r, 300));
     expect(again.output()).not.toMatch(/tr_dev_sk_/);
-  });
+  }, 150_000);
 
   it("creates, lists and revokes keys from the command line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "ms-keys-"));

@@ -34,7 +34,9 @@ export async function spawnMainspring(
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   if (readyText) {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`process did not get ready:\n${out}`)), 30_000);
+      // A first start on a fresh folder creates the embedded database (PGlite's initdb), and this
+      // 2-core machine runs two suites at once: give it time before calling it stuck.
+      const timer = setTimeout(() => reject(new Error(`process did not get ready:\n${out}`)), 60_000);
       const check = () => {
         if (out.includes(readyText)) {
           clearTimeout(timer);
